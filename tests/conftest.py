@@ -1,0 +1,71 @@
+"""Shared helpers: tiny models built from the real configs, synthetic batches."""
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_MODEL_CFG = os.path.join(ROOT, 'configs/_base_/models/vlbert-tiny_faster-rcnn-r18-c4.py')
+TINY_TRAIN_CFG = os.path.join(
+    ROOT, 'configs/vlbert/vlbert-tiny_faster-rcnn-r18-c4_1xb4-30i_cc-text-fixture.py')
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
+def tiny_model_cfg(**region):
+    from mmengine.config import Config
+    cfg = Config.fromfile(TINY_MODEL_CFG)
+    cfg.model.region_encoder.update(region)
+    return cfg.model
+
+
+def build_tiny_model(heads=None, **region):
+    import vlbert_e2e.models  # noqa: F401 (registers)
+    from vlbert_e2e.registry import MODELS
+    from mmengine.registry import DefaultScope
+    cfg = tiny_model_cfg(**region)
+    if heads is not None:
+        cfg.heads = heads
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        return MODELS.build(cfg)
+
+
+def make_sample(h, w, n_tokens=8, boxes=None, masked=None, mlm=True, seed=0, gt=False):
+    """(uint8 CHW image tensor, VLDataSample) as PackVLInputs produces them."""
+    from mmengine.structures import InstanceData
+    from vlbert_e2e.structures import VLDataSample
+    g = torch.Generator().manual_seed(seed)
+    img = torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g)
+    s = VLDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                   scale_factor=(1.0, 1.0), img_id=seed))
+    ids = torch.randint(1000, 2000, (n_tokens,), generator=g)
+    ids[0], ids[-1] = 101, 102
+    s.input_ids = ids
+    s.token_type_ids = torch.zeros(n_tokens, dtype=torch.long)
+    if mlm:
+        lab = torch.full((n_tokens,), -100)
+        lab[2] = ids[2]
+        s.input_ids = ids.clone()
+        s.input_ids[2] = 103
+        s.mlm_labels = lab
+    if boxes is not None:
+        s.gt_boxes = torch.tensor(boxes, dtype=torch.float32).view(-1, 4)
+        if masked is not None:
+            s.roi_masked = torch.tensor(masked, dtype=torch.bool)
+    if gt:
+        s.gt_instances = InstanceData(bboxes=s.gt_boxes.clone(),
+                                      labels=torch.zeros(len(s.gt_boxes), dtype=torch.long))
+    return img, s
+
+
+def batch(model, samples, training=True):
+    data = dict(inputs=[x[0] for x in samples], data_samples=[x[1] for x in samples])
+    return model.data_preprocessor(data, training)

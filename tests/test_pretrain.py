@@ -1,0 +1,142 @@
+"""Pretraining data and tasks: masking statistics, bad samples, the loss goes down."""
+import logging
+import os
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, TINY_TRAIN_CFG
+
+from vlbert_e2e.datasets import ConceptualCaptionsDataset, TextCorpusDataset
+from vlbert_e2e.datasets.transforms import (BadSampleError, MaskRoIs, MaskText,
+                                            Tokenize, build_tokenizer)
+
+TOK = 'pkg://minilm-l6'
+CC = os.path.join(ROOT, 'tests/data/cc')
+
+TEXT = ('unbelievably photographers rehearsed extraordinary choreography while '
+        'nonchalant astronauts contemplated interplanetary transportation systems '
+        'and a dog sat quietly near the unremarkable doorway')
+
+
+def test_whole_word_masking_statistics():
+    np.random.seed(0)
+    tok_t = Tokenize(TOK, max_length=64)
+    mask_t = MaskText(TOK, prob=0.15)
+    tok = build_tokenizer(TOK)
+    n_tok = n_chosen = n_mask = n_rand = n_keep = 0
+    while n_tok < 10000:
+        r = mask_t(tok_t(dict(text=TEXT)))
+        words, labels, ids = r['word_ids'], r['mlm_labels'], r['input_ids']
+        n_tok += int((words >= 0).sum())
+        chosen = labels != -100
+        n_chosen += int(chosen.sum())
+        for w in np.unique(words[chosen]):  # whole word: all pieces or none
+            assert chosen[words == w].all()
+            pos = words == w
+            if (ids[pos] == tok.mask_token_id).all():
+                n_mask += 1
+            elif (ids[pos] == labels[pos]).all():
+                n_keep += 1
+            else:
+                n_rand += 1
+    n_words = n_mask + n_rand + n_keep
+    assert abs(n_chosen / n_tok - 0.15) < 0.02
+    assert abs(n_mask / n_words - 0.8) < 0.02
+    assert abs(n_rand / n_words - 0.1) < 0.02
+    assert abs(n_keep / n_words - 0.1) < 0.02
+    assert any(len(tok.tokenize(w)) > 1 for w in TEXT.split())  # multi-piece words exist
+
+
+def test_roi_masking_never_touches_image_box_and_follows_ratio():
+    np.random.seed(0)
+    t = MaskRoIs(prob=0.15, mask_ratio=0.9)
+    chosen = masked = 0
+    for _ in range(2000):
+        r = t(dict(gt_bboxes=np.zeros((10, 4))))
+        assert (r['roi_masked'] <= r['roi_mvrc']).all()
+        chosen += r['roi_mvrc'].sum()
+        masked += r['roi_masked'].sum()
+    assert abs(chosen / 20000 - 0.15) < 0.01 and abs(masked / chosen - 0.9) < 0.02
+
+
+def _cc(on_bad, ann='manifest_bad.jsonl'):
+    from vlbert_e2e.datasets.transforms import LoadVLImage
+    return ConceptualCaptionsDataset(
+        data_root=CC, ann_file=ann, data_prefix=dict(img='images/'),
+        on_bad_sample=on_bad, pipeline=[LoadVLImage(on_bad_sample=on_bad)],
+        serialize_data=False)
+
+
+def test_missing_and_corrupt_images_are_skipped_with_warning(caplog):
+    ds = _cc('skip')
+    msgs = []
+    handler = logging.Handler()
+    handler.emit = lambda rec: msgs.append(rec.getMessage())
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().addHandler(handler)
+    # the missing file is dropped at load time, the truncated one when read
+    assert len(ds) == 3
+    assert any('missing.jpg' in m for m in msgs) or any(
+        'missing.jpg' in r.getMessage() for r in caplog.records)
+    paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+    bad_idx = [i for i, p in enumerate(paths) if p.endswith('truncated.jpg')][0]
+    loaded = ds[bad_idx]  # MMEngine draws another sample
+    assert not loaded['img_path'].endswith('truncated.jpg')
+    assert any('truncated.jpg' in m for m in msgs)
+
+
+def test_missing_and_corrupt_images_raise_naming_the_file():
+    with pytest.raises(BadSampleError, match='missing.jpg'):
+        _cc('raise')
+    ds = ConceptualCaptionsDataset(
+        data_root=CC, ann_file='manifest_bad.jsonl', data_prefix=dict(img='images/'),
+        on_bad_sample='skip', serialize_data=False, test_mode=True,
+        pipeline=[dict(type='LoadVLImage', on_bad_sample='raise')])
+    idx = [i for i in range(len(ds)) if ds.get_data_info(i)['img_path'].endswith(
+        'truncated.jpg')][0]
+    with pytest.raises(BadSampleError, match='truncated.jpg'):
+        ds[idx]
+
+
+def test_official_tsv_with_img2dataset_folder():
+    ds = ConceptualCaptionsDataset(data_root=CC, ann_file='train.tsv',
+                                   data_prefix=dict(img='img2dataset/'), pipeline=[])
+    assert len(ds) == 4  # two of six urls were not downloaded
+    info = ds.get_data_info(0)
+    assert info['img_path'].endswith('00000/000000000.jpg') and info['text']
+
+
+def test_text_corpus_packs_lines_to_min_pieces():
+    ds = TextCorpusDataset(data_root=os.path.join(ROOT, 'tests/data'),
+                           ann_file='corpus.txt', tokenizer=TOK, min_pieces=20, pipeline=[])
+    tok = build_tokenizer(TOK)
+    texts = [ds.get_data_info(i)['text'] for i in range(len(ds))]
+    assert len(texts) == 4
+    assert all(len(tok.tokenize(t)) >= 20 for t in texts[:-1])
+    assert texts[-1].startswith('Children')  # its own document, shorter
+
+
+def test_tiny_pretraining_loss_goes_down_on_a_repeated_batch():
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(TINY_TRAIN_CFG)
+    cfg.work_dir = '/tmp/vlbert_test_overfit'
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        runner = Runner.from_cfg(cfg)
+    data = next(iter(runner.train_dataloader))
+    assert {True, False} == set(x is not None for x in data['inputs'])  # mixed batch
+    model = runner.model
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    totals = []
+    for _ in range(100):
+        losses = model(**model.data_preprocessor(data, True), mode='loss')
+        total = sum(v for k, v in losses.items() if k.startswith('loss'))
+        assert {'loss_mlm_vl', 'loss_mlm_text', 'loss_mvrc'} <= set(losses)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        totals.append(total.item())
+    assert np.mean(totals[-5:]) < 0.3 * np.mean(totals[:5])

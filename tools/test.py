@@ -1,0 +1,55 @@
+"""Evaluate a checkpoint (MMDetection's tools/test.py arguments)."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Test (and evaluate) a VL-BERT model')
+    p.add_argument('config', help='test config file path')
+    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('--work-dir', help='the dir to save the evaluation metrics')
+    p.add_argument('--out', help='dump predictions to this pickle file (offline eval)')
+    p.add_argument('--show-dir', help='save visualised predictions here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config keys')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                   default='none', help='job launcher')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            sys.exit(f'error: {what} file not found: {path}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
+        cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)
+    runner = Runner.from_cfg(cfg)
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            sys.exit('error: --out must be a .pkl or .pickle file')
+        from mmengine.evaluator import DumpResults
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,3 @@
+from .vl_visualization_hook import VLVisualizationHook
+
+__all__ = ['VLVisualizationHook']

@@ -1,0 +1,154 @@
+"""VLBertE2E: detector -> visual embedding -> VL-BERT -> task heads, one graph."""
+import copy
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel
+from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
+
+from vlbert_e2e.registry import MODELS
+from ..region_encoders import RegionOutput
+from ..vl_bert.vl_bert import VLSequence
+
+
+@dataclass
+class VLModelOutput:
+    """Everything a head may need, batch-aligned (B = all samples of the batch)."""
+    seq: VLSequence
+    inputs: dict                    # the preprocessor's padded text tensors
+    has_image: Tensor               # [B] bool
+    roi_valid: Tensor               # [B, R] bool
+    roi_masked: Tensor              # [B, R] bool
+    roi_boxes: Tensor               # [B, R, 4] resized-image boxes (0 where padded)
+    roi_cls_dist: Optional[Tensor]  # [B, R, C+1] detector class distribution
+    region: Optional[RegionOutput]
+
+
+@MODELS.register_module()
+class VLBertE2E(BaseModel):
+    """End-to-end VL-BERT: a registered mmdet detector pools RoI features from pixels.
+
+    Args:
+        region_encoder: config of :class:`DetectorRegionEncoder` (holds the detector).
+        vl_bert: config of :class:`VLBert`.
+        visual_embedding: config of :class:`VisualFeatureEmbedding`; ``appearance_dim``
+            and ``out_dim`` default to the detector's feature size and the hidden size.
+        heads: ``{name: head config}``; each head adds its losses / predictions.
+        data_preprocessor: config of :class:`VLDataPreprocessor`.
+    """
+
+    def __init__(self, region_encoder: dict, vl_bert: dict,
+                 visual_embedding: Optional[dict] = None,
+                 heads: Optional[Dict[str, dict]] = None,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.region_encoder = MODELS.build(region_encoder)
+        self.vl_bert = MODELS.build(vl_bert)
+        ve = copy.deepcopy(visual_embedding or {})
+        ve.setdefault('type', 'VisualFeatureEmbedding')
+        ve.setdefault('appearance_dim', self.region_encoder.out_channels)
+        ve.setdefault('out_dim', self.vl_bert.hidden_size)
+        self.visual_embedding = MODELS.build(ve)
+        self.heads = torch.nn.ModuleDict()
+        for name, cfg in (heads or {}).items():
+            cfg = copy.deepcopy(cfg)
+            self.heads[name] = MODELS.build(cfg)
+            if hasattr(self.heads[name], 'bind'):
+                self.heads[name].bind(self.vl_bert)
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, inputs: dict, data_samples: List) -> VLModelOutput:
+        """Run detector, visual embedding and VL-BERT on a preprocessed batch."""
+        ids = inputs['input_ids']
+        b, dev = ids.shape[0], ids.device
+        has_image = inputs['has_image']
+        h = self.vl_bert.hidden_size
+        img_rows = has_image.nonzero().flatten()
+        region = None
+        if len(img_rows):
+            region = self.region_encoder(
+                inputs['imgs'], [data_samples[i] for i in img_rows.tolist()])
+            counts = [len(x) for x in region.boxes]
+            wh = torch.cat([w.expand(n, 2) for w, n in zip(region.img_wh, counts)])
+            vis = self.visual_embedding(torch.cat(region.feats), torch.cat(region.boxes), wh)
+            vis_p = pad_sequence(list(vis.split(counts)), batch_first=True)
+            r = vis_p.shape[1]
+        else:
+            r = 1
+        roi_feats = torch.zeros((b, r, h), device=dev)
+        roi_valid = torch.zeros((b, r), dtype=torch.bool, device=dev)
+        roi_masked = torch.zeros_like(roi_valid)
+        roi_boxes = torch.zeros((b, r, 4), device=dev)
+        roi_dist = None
+        if region is not None:
+            roi_feats = roi_feats.to(vis_p.dtype).index_copy(0, img_rows, vis_p)
+            lens = torch.tensor(counts, device=dev)
+            valid = torch.arange(r, device=dev)[None] < lens[:, None]
+            roi_valid = roi_valid.index_copy(0, img_rows, valid)
+            roi_masked = roi_masked.index_copy(
+                0, img_rows, pad_sequence(region.masked, batch_first=True))
+            roi_boxes = roi_boxes.index_copy(
+                0, img_rows, pad_sequence(region.boxes, batch_first=True).float())
+            if region.cls_dist is not None:
+                d = pad_sequence(region.cls_dist, batch_first=True)
+                roi_dist = d.new_zeros((b, r, d.shape[-1])).index_copy(0, img_rows, d)
+        box_idx = inputs.get('text_box_index')
+        if box_idx is None:
+            text_visual = roi_feats[:, :1].expand(-1, ids.shape[1], -1)
+        else:
+            box_idx = box_idx.clamp(0, r - 1)
+            text_visual = torch.gather(roi_feats, 1, box_idx[..., None].expand(-1, -1, h))
+        seq = self.vl_bert(ids, inputs['attention_mask'], inputs.get('token_type_ids'),
+                           text_visual, roi_feats, roi_valid, roi_masked)
+        return VLModelOutput(seq, inputs, has_image, roi_valid, roi_masked, roi_boxes,
+                             roi_dist, region)
+
+    # ------------------------------------------------------------------ modes
+    def forward(self, inputs: dict, data_samples: Optional[List] = None,
+                mode: str = 'tensor') -> Union[dict, list, VLModelOutput]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f"Invalid mode {mode!r}; use 'loss', 'predict' or 'tensor'")
+
+    def _forward(self, inputs: dict, data_samples: Optional[List] = None) -> VLModelOutput:
+        return self.encode(inputs, data_samples or [])
+
+    def loss(self, inputs: dict, data_samples: List) -> Dict[str, Tensor]:
+        out = self.encode(inputs, data_samples)
+        losses = {}
+        for name, head in self.heads.items():
+            for k, v in head.loss(out, data_samples).items():
+                if k in losses:
+                    raise KeyError(f'head {name!r} returns {k!r}, already set by another head')
+                losses[k] = v
+        if out.region is not None:
+            losses.update(out.region.det_losses)
+        if not any(k.startswith('loss') for k in losses):
+            # e.g. no word happened to be masked in this batch: a zero loss keeps the
+            # graph (and DDP) intact instead of crashing a long run.
+            MMLogger.get_current_instance().warning(
+                'no head produced a loss for this batch (no targets); loss set to 0')
+            losses['loss_empty'] = out.seq.hidden.sum() * 0
+        return losses
+
+    def predict(self, inputs: dict, data_samples: List) -> List:
+        out = self.encode(inputs, data_samples)
+        for head in self.heads.values():
+            head.predict(out, data_samples)
+        return data_samples
+
+    def detect(self, inputs: dict, data_samples: List, rescale: bool = True) -> List:
+        """Detector-only prediction (``pred_instances``), as ``FasterRCNN.predict``."""
+        enc = self.region_encoder
+        x = enc.extract_feat(inputs['imgs'])
+        results = enc.detect(x, data_samples, rescale=rescale)
+        for s, r in zip(data_samples, results):
+            s.pred_instances = r
+        return data_samples

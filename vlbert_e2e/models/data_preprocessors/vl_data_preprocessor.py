@@ -1,0 +1,78 @@
+"""Batch images with mmdet's DetDataPreprocessor and pad the text side."""
+from typing import Dict, List, Optional
+
+import torch
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+
+from vlbert_e2e.registry import MODELS
+
+# text field -> padding value (the fields VLDataSample may carry per token)
+TEXT_FIELDS = {
+    'input_ids': None,  # filled with ``pad_token_id``
+    'token_type_ids': 0,
+    'mlm_labels': -100,
+    'text_box_index': 0,
+}
+
+
+@MODELS.register_module()
+class VLDataPreprocessor(DetDataPreprocessor):
+    """Normalise + pad images (mmdet's logic, reused) and pad text to a batch.
+
+    Samples without an image (text-only corpus samples) are allowed in the same batch:
+    their image slot is ``None`` and they are left out of the image tensor.
+
+    Returns ``{'inputs': dict(imgs, has_image, input_ids, attention_mask,
+    token_type_ids, mlm_labels, text_box_index), 'data_samples': [...]}``.
+
+    Args:
+        pad_token_id (int): id used to pad ``input_ids`` (BERT: 0, RoBERTa: 1).
+        **kwargs: everything :class:`DetDataPreprocessor` takes (``mean``, ``std``,
+            ``bgr_to_rgb``, ``pad_size_divisor``, ...).
+    """
+
+    def __init__(self, pad_token_id: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pad_token_id = pad_token_id
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        samples = data['data_samples']
+        imgs = data['inputs']
+        has_image = [img is not None for img in imgs]
+        img_idx = [i for i, h in enumerate(has_image) if h]
+        batch_imgs = None
+        if img_idx:
+            img_data = dict(
+                inputs=[imgs[i] for i in img_idx],
+                data_samples=[samples[i] for i in img_idx])
+            batch_imgs = super().forward(img_data, training)['inputs']
+        inputs = dict(
+            imgs=batch_imgs,
+            has_image=torch.tensor(has_image, dtype=torch.bool, device=self.device))
+        inputs.update(self.pad_text(samples))
+        return dict(inputs=inputs, data_samples=samples)
+
+    def pad_text(self, samples: List) -> Dict[str, Optional[torch.Tensor]]:
+        """Right-pad every per-token field of the samples into ``[B, L]`` tensors."""
+        if not all('input_ids' in s for s in samples):
+            missing = [i for i, s in enumerate(samples) if 'input_ids' not in s]
+            raise KeyError(f'samples {missing} of the batch carry no input_ids; '
+                           'is Tokenize in the pipeline?')
+        lengths = [len(s.input_ids) for s in samples]
+        max_len = max(lengths)
+        out = {}
+        for field, pad in TEXT_FIELDS.items():
+            if field != 'input_ids' and not any(field in s for s in samples):
+                continue
+            pad = self.pad_token_id if pad is None else pad
+            t = torch.full((len(samples), max_len), pad, dtype=torch.long,
+                           device=self.device)
+            for i, s in enumerate(samples):
+                if field in s:
+                    t[i, :lengths[i]] = torch.as_tensor(s.get(field), device=self.device)
+            out[field] = t
+        ar = torch.arange(max_len, device=self.device)
+        out['attention_mask'] = (ar[None] < torch.tensor(
+            lengths, device=self.device)[:, None]).long()
+        return out

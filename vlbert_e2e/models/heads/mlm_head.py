@@ -1,0 +1,121 @@
+"""Masked language modelling head, with and without visual clues."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+from torch import Tensor, nn
+from transformers.activations import ACT2FN
+
+from vlbert_e2e.registry import MODELS
+from vlbert_e2e.utils.hf_weights import load_hf_state_dict
+from .base_vl_head import BaseVLHead
+
+
+class MLMPredictionHeadTransform(nn.Module):
+    """dense -> activation -> LayerNorm (HF's ``BertPredictionHeadTransform`` names)."""
+
+    def __init__(self, hidden: int, act: str, eps: float) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden, hidden)
+        self.transform_act_fn = ACT2FN[act]
+        self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.LayerNorm(self.transform_act_fn(self.dense(x)))
+
+
+class MLMPredictions(nn.Module):
+    """Transform + decoder whose weight is the word-embedding matrix (tied)."""
+
+    def __init__(self, word_embeddings: nn.Embedding, act: str, eps: float) -> None:
+        super().__init__()
+        vocab, hidden = word_embeddings.weight.shape
+        self.transform = MLMPredictionHeadTransform(hidden, act, eps)
+        self.decoder = nn.Linear(hidden, vocab, bias=False)
+        self.decoder.weight = word_embeddings.weight  # tied, as HF's tie_weights
+        self.bias = nn.Parameter(torch.zeros(vocab))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decoder(self.transform(x)) + self.bias
+
+
+@MODELS.register_module()
+class MLMHead(BaseVLHead):
+    """MLM on the text tokens. Samples with an image give ``loss_mlm_vl`` (masked
+    language modelling with visual clues); text-only samples give ``loss_mlm_text``.
+
+    Args:
+        pretrained: HF folder/hub id whose ``cls.predictions.*`` weights (BERT's
+            pretraining head) initialise this head when present; ``None`` skips.
+        loss_weight: weight of both losses.
+        mask_token_id: in ``predict``, fill the positions holding this id (the
+            tokenizer's ``[MASK]``); ``None``: the positions with ``mlm_labels``.
+    """
+
+    def __init__(self, pretrained: Optional[str] = None, loss_weight: float = 1.0,
+                 mask_token_id: Optional[int] = None, init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.pretrained = pretrained
+        self.mask_token_id = mask_token_id
+        self.loss_weight = loss_weight
+        self.predictions = None
+
+    def bind(self, vl_bert) -> None:
+        """Create the decoder tied to ``vl_bert``'s word embeddings."""
+        cfg = vl_bert.bert.config
+        self.predictions = MLMPredictions(vl_bert.word_embeddings, cfg.hidden_act,
+                                          cfg.layer_norm_eps)
+        if self.pretrained is not None:
+            self._load_cls_predictions(self.pretrained)
+
+    def _load_cls_predictions(self, path: str) -> None:
+        sd = load_hf_state_dict(path)
+        prefix = 'cls.predictions.'
+        sub = {k[len(prefix):]: v for k, v in sd.items()
+               if k.startswith(prefix) and not k.startswith(prefix + 'decoder.weight')}
+        sub.pop('decoder.bias', None)
+        logger = MMLogger.get_current_instance()
+        if not sub:
+            logger.info(f'MLMHead: {path} has no cls.predictions weights; head starts random')
+            return
+        missing, unexpected = self.predictions.load_state_dict(sub, strict=False)
+        missing = [k for k in missing if k != 'decoder.weight']
+        logger.info(f'MLMHead: loaded cls.predictions from {path}; missing {missing}, '
+                    f'unexpected {unexpected}')
+
+    def _text_hidden(self, out) -> Tensor:
+        return out.seq.hidden[:, :out.inputs['input_ids'].shape[1]]
+
+    def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
+        labels = out.inputs.get('mlm_labels')
+        if labels is None:
+            return {}
+        hidden = self._text_hidden(out)
+        losses = {}
+        for name, rows in (('vl', out.has_image), ('text', ~out.has_image)):
+            sel = (labels != -100) & rows[:, None]
+            if not sel.any():
+                continue
+            logits = self.predictions(hidden[sel])
+            target = labels[sel]
+            losses[f'loss_mlm_{name}'] = self.loss_weight * F.cross_entropy(logits, target)
+            losses[f'acc_mlm_{name}'] = (logits.argmax(-1) == target).float().mean().detach()
+        return losses
+
+    def predict(self, out, data_samples: List) -> None:
+        """Top-1 word piece and its probability at each ``[MASK]`` position
+        (``pred_mlm_ids``, ``pred_mlm_scores``, ``pred_mlm_positions``)."""
+        hidden = self._text_hidden(out)
+        ids = out.inputs['input_ids']
+        mask_id = self.mask_token_id
+        for i, s in enumerate(data_samples):
+            if mask_id is not None:
+                pos = (ids[i] == mask_id).nonzero().flatten()
+            elif 'mlm_labels' in s:
+                pos = (torch.as_tensor(s.mlm_labels, device=ids.device) != -100).nonzero().flatten()
+            else:
+                pos = ids.new_zeros(0)
+            prob = self.predictions(hidden[i, pos]).softmax(-1)
+            score, top = prob.max(-1)
+            s.pred_mlm_positions, s.pred_mlm_ids, s.pred_mlm_scores = pos, top, score

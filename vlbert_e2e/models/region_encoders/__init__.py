@@ -1,0 +1,3 @@
+from .detector_region_encoder import DetectorRegionEncoder, RegionOutput
+
+__all__ = ['DetectorRegionEncoder', 'RegionOutput']

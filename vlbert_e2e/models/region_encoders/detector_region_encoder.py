@@ -1,0 +1,227 @@
+"""Region encoder: an MMDetection two-stage detector that pools RoI features from pixels.
+
+The detector is *composed* (built from an mmdet config, not subclassed): we call its
+backbone, RPN, RoI extractor, shared head and bbox head, so any mmdet Faster R-CNN
+(C4 or FPN) and its model-zoo weights work unchanged, and gradients of the VL losses
+flow into every unfrozen part of it.
+"""
+import copy
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox2roi
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from vlbert_e2e.registry import MODELS
+from .box_ops import clip_and_fix_boxes, masked_pixel_map
+
+BOX_SOURCES = ('given', 'detector', 'given+detector')
+
+
+@dataclass
+class RegionOutput:
+    """What the region encoder hands to the VL part (all per image, box 0 = image)."""
+    boxes: List[Tensor]           # [K_i, 4] boxes in the resized image (detached)
+    feats: List[Tensor]           # [K_i, D] appearance features
+    masked: List[Tensor]          # [K_i] bool, RoIs whose pixels were zeroed
+    cls_dist: Optional[List[Tensor]]  # [K_i, C+1] detector class distribution, unmasked
+    img_wh: List[Tensor]          # [2] width, height of the resized image
+    det_losses: Dict[str, Tensor]
+
+
+@MODELS.register_module()
+class DetectorRegionEncoder(BaseModule):
+    """Pool VL-BERT's visual tokens from an mmdet two-stage detector.
+
+    Args:
+        detector: mmdet detector config, e.g. ``dict(_scope_='mmdet',
+            type='FasterRCNN', ...)`` (``_scope_`` defaults to ``'mmdet'``); its
+            ``data_preprocessor`` is ignored (the VL model has its own).
+        box_source: ``'given'`` (boxes from the sample), ``'detector'`` (RPN -> RoI
+            head -> NMS on this image, top ``max_det_boxes`` by score, detached) or
+            ``'given+detector'``. Box 0 is always the whole image.
+        max_det_boxes: at most this many detector boxes per image.
+        det_score_thr: drop detections below this score.
+        det_loss_weight: weight of the detector's own RPN + RCNN losses (keys
+            prefixed ``det_``) when the samples carry ``gt_instances``; 0 disables.
+        det_mask_prob: for ``detector`` boxes in training, chance that a box is
+            chosen for masked RoI classification (its pixels zeroed); 0 disables.
+            Given boxes are masked by the pipeline (``roi_masked`` of the sample).
+        need_cls_dist: compute the detector's class distribution on the unmasked
+            image for every box (MVRC targets). Costs an extra no-grad backbone pass
+            when pixels are masked.
+    """
+
+    def __init__(self, detector: dict, box_source: str = 'given',
+                 max_det_boxes: int = 36, det_score_thr: float = 0.0,
+                 det_loss_weight: float = 0.0, det_mask_prob: float = 0.0,
+                 need_cls_dist: bool = False, init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if box_source not in BOX_SOURCES:
+            raise ValueError(f'box_source must be one of {BOX_SOURCES}, got {box_source!r}')
+        detector = copy.deepcopy(detector)
+        detector.pop('data_preprocessor', None)
+        detector.setdefault('_scope_', 'mmdet')  # a plain mmdet model dict works as is
+        self.detector = MODELS.build(detector)
+        if not getattr(self.detector, 'with_rpn', False) and box_source != 'given':
+            raise ValueError('box_source needs an RPN for detector boxes')
+        self.box_source = box_source
+        self.max_det_boxes = max_det_boxes
+        self.det_score_thr = det_score_thr
+        self.det_loss_weight = det_loss_weight
+        self.det_mask_prob = det_mask_prob
+        self.need_cls_dist = need_cls_dist
+
+    @property
+    def roi_head(self):
+        return self.detector.roi_head
+
+    @property
+    def out_channels(self) -> int:
+        """Size of the appearance feature (2048 for R50/101-C4, 1024 for FPN)."""
+        head = self.roi_head
+        if head.with_shared_head:
+            sh = head.shared_head
+            last = getattr(sh, sh.layer_name if hasattr(sh, 'layer_name') else 'layer4')
+            block = last[-1]
+            return (block.conv3 if hasattr(block, 'conv3') else block.conv2).out_channels
+        bh = head.bbox_head
+        return bh.shared_out_channels if hasattr(bh, 'shared_out_channels') else bh.in_channels
+
+    # ------------------------------------------------------------------ features
+    def extract_feat(self, imgs: Tensor) -> Tuple[Tensor, ...]:
+        return self.detector.extract_feat(imgs)
+
+    def roi_features(self, x: Tuple[Tensor, ...], rois: Tensor) -> Tuple[Tensor, Tensor]:
+        """Appearance features and class logits of ``rois`` (one RoIAlign call batch-wide).
+
+        C4: RoIAlign -> res5 shared head -> average pool. FPN (``ConvFCBBoxHead``):
+        RoIAlign -> the bbox head's shared convs/FCs.
+        """
+        head = self.roi_head
+        feats = head.bbox_roi_extractor(x[:head.bbox_roi_extractor.num_inputs], rois)
+        if head.with_shared_head:
+            feats = head.shared_head(feats)
+        cls_score, _ = head.bbox_head(feats)
+        if head.with_shared_head or not hasattr(head.bbox_head, 'shared_fcs'):
+            app = feats.mean(dim=(2, 3))
+        else:
+            bh = head.bbox_head
+            app = feats
+            for conv in bh.shared_convs:
+                app = conv(app)
+            if bh.with_avg_pool:
+                app = bh.avg_pool(app)
+            app = app.flatten(1)
+            for fc in bh.shared_fcs:
+                app = bh.relu(fc(app))
+        return app, cls_score
+
+    def detect(self, x: Tuple[Tensor, ...], samples: Sequence[DetDataSample],
+               rescale: bool = False) -> List[InstanceData]:
+        """RPN -> RoI head -> NMS, exactly as ``TwoStageDetector.predict`` does."""
+        rpn_results = self.detector.rpn_head.predict(x, samples, rescale=False)
+        return self.roi_head.predict(x, rpn_results, samples, rescale=rescale)
+
+    def det_loss(self, x: Tuple[Tensor, ...], samples: Sequence[DetDataSample]) -> dict:
+        """RPN + RCNN losses on ``x`` (the steps of ``TwoStageDetector.loss``, reused
+        on our backbone pass), weighted and prefixed ``det_``."""
+        det = self.detector
+        proposal_cfg = det.train_cfg.get('rpn_proposal', det.test_cfg.rpn)
+        rpn_samples = copy.deepcopy(samples)
+        for s in rpn_samples:
+            s.gt_instances.labels = torch.zeros_like(s.gt_instances.labels)
+        rpn_losses, rpn_results = det.rpn_head.loss_and_predict(
+            x, rpn_samples, proposal_cfg=proposal_cfg)
+        losses = {k if 'rpn' in k else f'rpn_{k}': v for k, v in rpn_losses.items()}
+        losses.update(self.roi_head.loss(x, rpn_results, samples))
+        out = {}
+        for k, v in losses.items():
+            if 'loss' in k:
+                v = [t * self.det_loss_weight for t in v] if isinstance(v, list) \
+                    else v * self.det_loss_weight
+            out[f'det_{k}'] = v
+        return out
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, imgs: Tensor, samples: Sequence[DetDataSample]) -> RegionOutput:
+        """Boxes and their features for a batch of normalised, padded images."""
+        img_wh = [imgs.new_tensor([s.img_shape[1], s.img_shape[0]]) for s in samples]
+        given = [self._given_boxes(s, imgs) for s in samples]
+        masks = [self._given_mask(s, len(b), imgs.device) for s, b in zip(samples, given)]
+        wants_mask = any(bool(m.any()) for m in masks) or (
+            self.training and self.det_mask_prob > 0 and self.box_source != 'given')
+
+        x_clean, det = None, None
+        if wants_mask and (self.need_cls_dist or self.box_source != 'given'):
+            with torch.no_grad():  # the unmasked image: MVRC targets + detector boxes
+                x_clean = self.extract_feat(imgs)
+            if self.box_source != 'given':
+                det = self._detector_boxes(x_clean, samples)
+        if wants_mask:
+            if det is not None:
+                masks = [self._choose_det_masks(m, d) for m, d in zip(masks, det)]
+            pre = [self._clip(g if det is None else torch.cat([g, det[i]]), samples[i])
+                   for i, g in enumerate(given)]
+            x = self.extract_feat(imgs * masked_pixel_map(imgs, pre, masks))
+        else:
+            x = self.extract_feat(imgs)
+        if self.box_source != 'given' and det is None:
+            det = self._detector_boxes(x, samples)
+
+        boxes, masked = [], []
+        for i, s in enumerate(samples):
+            b = given[i] if det is None else torch.cat([given[i], det[i]])
+            m = torch.cat([masks[i], masks[i].new_zeros(len(b) - len(masks[i]))])
+            h, w = s.img_shape[:2]
+            whole = b.new_tensor([[0., 0., w - 1., h - 1.]])
+            boxes.append(torch.cat([whole, self._clip(b, s)]))
+            masked.append(torch.cat([m.new_zeros(1), m]))
+        rois = bbox2roi(boxes)
+        app, cls_score = self.roi_features(x, rois)
+        counts = [len(b) for b in boxes]
+        cls_dist = None
+        if self.need_cls_dist:
+            if x_clean is not None:
+                with torch.no_grad():
+                    _, cls_score = self.roi_features(x_clean, rois)
+            cls_dist = list(cls_score.detach().softmax(-1).split(counts))
+        det_losses = {}
+        if self.training and self.det_loss_weight > 0 and all(
+                'gt_instances' in s for s in samples):
+            det_losses = self.det_loss(x, samples)
+        return RegionOutput(boxes, list(app.split(counts)), masked, cls_dist, img_wh,
+                            det_losses)
+
+    # ------------------------------------------------------------------ boxes
+    def _given_boxes(self, s: DetDataSample, imgs: Tensor) -> Tensor:
+        if self.box_source == 'detector' or 'gt_boxes' not in s:
+            return imgs.new_zeros((0, 4))
+        return torch.as_tensor(s.gt_boxes, dtype=imgs.dtype, device=imgs.device).view(-1, 4)
+
+    def _given_mask(self, s: DetDataSample, n: int, device) -> Tensor:
+        if 'roi_masked' in s and n:
+            return torch.as_tensor(s.roi_masked, dtype=torch.bool, device=device).view(n)
+        return torch.zeros(n, dtype=torch.bool, device=device)
+
+    def _detector_boxes(self, x: Tuple[Tensor, ...], samples) -> List[Tensor]:
+        with torch.no_grad():
+            results = self.detect(x, samples, rescale=False)
+        out = []
+        for r in results:
+            keep = r.scores >= self.det_score_thr
+            order = r.scores[keep].argsort(descending=True)[:self.max_det_boxes]
+            out.append(r.bboxes[keep][order].detach())
+        return out
+
+    def _choose_det_masks(self, given_mask: Tensor, det: Tensor) -> Tensor:
+        pick = torch.rand(len(det), device=det.device) < self.det_mask_prob
+        return torch.cat([given_mask, pick])
+
+    @staticmethod
+    def _clip(boxes: Tensor, s: DetDataSample) -> Tensor:
+        return clip_and_fix_boxes(boxes, s.img_shape[:2])

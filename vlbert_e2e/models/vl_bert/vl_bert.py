@@ -1,0 +1,167 @@
+"""VLBert: VL-BERT's embeddings around a Hugging Face BERT/RoBERTa model.
+
+The transformer (embeddings' position/segment tables and LayerNorm, encoder, pooler) is
+``transformers.AutoModel`` itself, fed with ``inputs_embeds``: HF adds segment and
+position embeddings, normalises, and runs the encoder with SDPA attention. What we add
+by hand (nothing in transformers does it) is the single-stream sequence assembly and
+VL-BERT's learned visual embeddings. Parameter names under ``bert.`` are HF's, so
+``bert-base-uncased`` or any local HF folder loads without a remapping table.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from transformers import AutoConfig, AutoModel
+
+from vlbert_e2e.registry import MODELS
+from vlbert_e2e.utils.offline_models import resolve_model_path
+
+
+@dataclass
+class VLSequence:
+    """Encoder output and where each input token ended up in the sequence."""
+    hidden: Tensor       # [B, T, H] last hidden states
+    pooled: Optional[Tensor]  # [B, H] pooler output of [CLS]
+    attention_mask: Tensor  # [B, T] 1 on real tokens
+    roi_pos: Tensor      # [B, R] sequence position of each RoI (-1 where padded)
+    text_len: Tensor     # [B] number of text tokens
+
+
+@MODELS.register_module()
+class VLBert(BaseModule):
+    """Single-stream VL-BERT: ``[CLS] A [SEP] (B [SEP]) RoI_0 .. RoI_n [END]``.
+
+    Args:
+        pretrained: local HF folder, hub id, or ``'pkg://minilm-l6'`` (a BERT shipped
+            in a pip package), loaded with ``AutoModel.from_pretrained``.
+            ``None``: random weights from ``config``.
+        config: ``transformers`` config overrides (e.g. ``num_hidden_layers=2``); with
+            ``pretrained=None`` a ``model_type`` key picks the architecture (``bert``).
+        visual_ln_init_gain: initial gain of the LayerNorms applied to visual features
+            (the original starts at 0 so the language model is undisturbed at step 0).
+        add_pooling_layer: keep the HF pooler (needed by VCR-style heads).
+    """
+
+    def __init__(self, pretrained: Optional[str] = None, config: Optional[dict] = None,
+                 visual_ln_init_gain: float = 0.0, add_pooling_layer: bool = True,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        overrides = dict(config or {})
+        overrides.setdefault('attn_implementation', 'sdpa')
+        if pretrained is not None:
+            attn = overrides.pop('attn_implementation')
+            self.bert, info = AutoModel.from_pretrained(
+                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer, attn_implementation=attn,
+                output_loading_info=True, **overrides)
+            MMLogger.get_current_instance().info(
+                f'VLBert: loaded {pretrained}; missing keys: {info["missing_keys"]}; '
+                f'unexpected keys: {info["unexpected_keys"]}')
+        else:
+            model_type = overrides.pop('model_type', 'bert')
+            attn = overrides.pop('attn_implementation')
+            cfg = AutoConfig.for_model(model_type, **overrides)
+            cfg._attn_implementation = attn
+            self.bert = AutoModel.from_config(cfg, add_pooling_layer=add_pooling_layer)
+        cfg = self.bert.config
+        self.hidden_size = cfg.hidden_size
+        self.pad_token_id = cfg.pad_token_id if cfg.pad_token_id is not None else 0
+        # RoBERTa numbers positions from padding_idx + 1.
+        self.position_offset = self.pad_token_id + 1 if cfg.model_type == 'roberta' else 0
+        self._extend_token_types(3)
+        h = cfg.hidden_size
+        self.object_linguistic_embeddings = nn.Embedding(1, h)   # [IMG]
+        self.object_mask_word_embedding = nn.Embedding(1, h)     # masked RoI
+        self.aux_text_visual_embedding = nn.Embedding(1, h)      # text-only samples
+        self.end_embedding = nn.Embedding(1, h)                  # [END]
+        self.visual_ln_text = nn.LayerNorm(h, eps=cfg.layer_norm_eps)
+        self.visual_ln_object = nn.LayerNorm(h, eps=cfg.layer_norm_eps)
+        for emb in (self.object_linguistic_embeddings, self.object_mask_word_embedding,
+                    self.aux_text_visual_embedding, self.end_embedding):
+            nn.init.normal_(emb.weight, std=cfg.initializer_range)
+        for ln in (self.visual_ln_text, self.visual_ln_object):
+            nn.init.constant_(ln.weight, visual_ln_init_gain)
+
+    def _extend_token_types(self, n: int) -> None:
+        """Grow the segment table to ``n`` rows (A, B, visual); new rows copy row 0."""
+        old = self.bert.embeddings.token_type_embeddings
+        if old.num_embeddings >= n:
+            return
+        new = nn.Embedding(n, old.embedding_dim).to(old.weight.device, old.weight.dtype)
+        with torch.no_grad():
+            new.weight[:old.num_embeddings] = old.weight
+            new.weight[old.num_embeddings:] = old.weight[0]
+        self.bert.embeddings.token_type_embeddings = new
+        self.bert.config.type_vocab_size = n
+        buf = getattr(self.bert.embeddings, 'token_type_ids', None)
+        if buf is not None:
+            buf.zero_()
+
+    @property
+    def word_embeddings(self) -> nn.Embedding:
+        return self.bert.embeddings.word_embeddings
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor,
+                token_type_ids: Optional[Tensor], text_visual: Tensor,
+                roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor) -> VLSequence:
+        """Assemble the sequence and run the encoder (no Python loop over samples).
+
+        Args:
+            input_ids, attention_mask, token_type_ids: ``[B, L]`` text (right-padded).
+            text_visual: ``[B, L, H]`` visual clue of each token (before LayerNorm);
+                rows of text-only samples are ignored and use the auxiliary embedding.
+            roi_feats: ``[B, R, H]`` visual features of the RoIs (box 0 = image).
+            roi_valid: ``[B, R]`` bool, real RoIs. A sample with none is text-only: it
+                gets no [END] token and its text uses the auxiliary visual embedding.
+            roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
+        """
+        b, l = input_ids.shape
+        r = roi_feats.shape[1]
+        dev = input_ids.device
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        text_len = attention_mask.sum(1)
+        n_roi = roi_valid.sum(1)
+        has_vis = n_roi > 0
+        seq_len = text_len + n_roi + has_vis.long()
+        t = int(seq_len.max())
+
+        aux = self.aux_text_visual_embedding.weight[0].expand_as(text_visual)
+        text_visual = torch.where(has_vis[:, None, None], text_visual, aux)
+        text_emb = self.word_embeddings(input_ids) + self.visual_ln_text(text_visual)
+        text_emb = text_emb * attention_mask[..., None].to(text_emb.dtype)
+
+        ling = torch.where(roi_masked[..., None],
+                           self.object_mask_word_embedding.weight[0],
+                           self.object_linguistic_embeddings.weight[0])
+        roi_emb = ling + self.visual_ln_object(roi_feats)
+
+        embeds = text_emb.new_zeros((b, t, text_emb.shape[-1]))
+        keep_l = min(l, t)
+        embeds[:, :keep_l] = text_emb[:, :keep_l]
+        ar_r = torch.arange(r, device=dev)
+        roi_pos = torch.where(roi_valid, text_len[:, None] + ar_r[None], -1)
+        bi = torch.arange(b, device=dev)[:, None].expand(b, r)
+        embeds = embeds.index_put((bi[roi_valid], roi_pos[roi_valid]), roi_emb[roi_valid])
+        end_pos = text_len + n_roi
+        embeds = embeds.index_put(
+            (torch.arange(b, device=dev)[has_vis], end_pos[has_vis]),
+            self.end_embedding.weight[0].expand(int(has_vis.sum()), -1))
+
+        ar_t = torch.arange(t, device=dev)[None]
+        is_text = ar_t < text_len[:, None]
+        tt_text = torch.zeros((b, t), dtype=torch.long, device=dev)
+        tt_text[:, :keep_l] = token_type_ids[:, :keep_l]
+        segment = torch.where(is_text, tt_text, 2)
+        position = torch.where(is_text, ar_t, torch.where(
+            ar_t < end_pos[:, None], text_len[:, None], text_len[:, None] + 1))
+        full_mask = (ar_t < seq_len[:, None]).long()
+        segment = segment * full_mask
+        position = position * full_mask + self.position_offset
+
+        out = self.bert(inputs_embeds=embeds, attention_mask=full_mask,
+                        token_type_ids=segment, position_ids=position)
+        return VLSequence(out.last_hidden_state, getattr(out, 'pooler_output', None),
+                          full_mask, roi_pos, text_len)

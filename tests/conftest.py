@@ -27,13 +27,15 @@ def tiny_model_cfg(**region):
     return cfg.model
 
 
-def build_tiny_model(heads=None, **region):
+def build_tiny_model(heads=None, visual_gain=None, **region):
     import vlbert_e2e.models  # noqa: F401 (registers)
     from vlbert_e2e.registry import MODELS
     from mmengine.registry import DefaultScope
     cfg = tiny_model_cfg(**region)
     if heads is not None:
         cfg.heads = heads
+    if visual_gain is not None:
+        cfg.vl_bert.visual_ln_init_gain = visual_gain
     with DefaultScope.overwrite_default_scope('vlbert_e2e'):
         return MODELS.build(cfg)
 

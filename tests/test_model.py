@@ -16,25 +16,45 @@ def _grads_ok(model):
         'visual_embedding': model.visual_embedding,
         'encoder': model.vl_bert.bert.encoder}
     for name, mod in groups.items():
-        for pname, p in mod.named_parameters():
-            assert p.requires_grad, f'{name}.{pname} is frozen'
+        trainable = [(n, p) for n, p in mod.named_parameters() if p.requires_grad]
+        assert len(trainable) > 0, f'{name} has no trainable parameter'
+        for pname, p in trainable:  # (frozen BN affine parameters are skipped)
             assert p.grad is not None and p.grad.abs().sum() > 0, f'no grad: {name}.{pname}'
     for name in ('conv1', 'layer1'):
         for pname, p in getattr(enc.backbone, name).named_parameters():
             assert not p.requires_grad and p.grad is None, f'{name}.{pname} got a grad'
 
 
+def _two_samples():
+    return [make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=1),
+            make_sample(128, 96, boxes=[[0, 0, 30, 60]], seed=2)]
+
+
 def test_loss_backward_reaches_unfrozen_detector_and_not_frozen_stages():
-    model = build_tiny_model(heads=HEADS)
+    model = build_tiny_model(heads=HEADS, visual_gain=0.1)
     model.train()
-    samples = [make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=1),
-               make_sample(128, 96, boxes=[[0, 0, 30, 60]], seed=2)]
-    losses = model(**batch(model, samples), mode='loss')
+    losses = model(**batch(model, _two_samples()), mode='loss')
     assert set(losses) == {'loss_mlm_vl', 'acc_mlm_vl'}
     losses['loss_mlm_vl'].backward()
     _grads_ok(model)
     # frozen BN stays in eval mode in training
     assert not model.region_encoder.detector.backbone.bn1.training
+
+
+def test_zero_initial_visual_gain_opens_after_first_step():
+    # With the original's gain 0 the visual path is closed at step 0 (its gradient
+    # is exactly 0 by construction); the gain gets a gradient, and after one update
+    # the VL loss reaches the detector.
+    model = build_tiny_model(heads=HEADS, visual_gain=0.0).train()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = model(**batch(model, _two_samples()), mode='loss')['loss_mlm_vl']
+    loss.backward()
+    assert model.vl_bert.visual_ln_text.weight.grad.abs().sum() > 0
+    assert model.region_encoder.detector.backbone.layer3[0].conv1.weight.grad.abs().sum() == 0
+    opt.step()
+    opt.zero_grad()
+    model(**batch(model, _two_samples()), mode='loss')['loss_mlm_vl'].backward()
+    _grads_ok(model)
 
 
 def test_detection_mode_equals_mmdet_fasterrcnn_predict():

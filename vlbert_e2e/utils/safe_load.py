@@ -1,9 +1,15 @@
-"""Allow-list the globals MMEngine's own checkpoints need for ``weights_only=True``.
+"""Make MMEngine's own checkpoints load with ``torch.load(weights_only=True)``.
 
 torch >= 2.6 loads with ``weights_only=True``; MMEngine 0.10.7 resume checkpoints hold
-numpy arrays/scalars and ``HistoryBuffer`` objects in ``message_hub``. We allow exactly
-those types here (imported by ``vlbert_e2e/__init__.py``); ``weights_only`` is never
-switched off.
+numpy arrays/scalars and ``HistoryBuffer`` objects in ``message_hub``. This module, the
+one place that deals with it (imported by ``vlbert_e2e/__init__.py``):
+
+- allow-lists exactly those types (``SAFE_GLOBALS``); ``weights_only`` is never
+  switched off;
+- makes ``HistoryBuffer`` pickle its data only. MMEngine pickles its statistics
+  *methods* too, which needs ``builtins.getattr`` at load time, a global we refuse to
+  allow; those methods are class-level and restored by ``HistoryBuffer.__setstate__``
+  anyway, so nothing is lost.
 """
 import numpy as np
 import torch
@@ -21,5 +27,13 @@ def _numpy_globals() -> list:
 SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
 
 
+def _history_buffer_getstate(self) -> dict:
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    state.pop('_statistics_methods', None)
+    return state
+
+
 def register_safe_globals() -> None:
     torch.serialization.add_safe_globals(SAFE_GLOBALS)
+    HistoryBuffer.__getstate__ = _history_buffer_getstate

@@ -9,7 +9,8 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2.56e-5, betas=(0.9, 0.999), eps=1e-6,
                    weight_decay=1e-4),
     clip_grad=dict(max_norm=10, norm_type=2),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+    # bypass_duplicate: the MLM decoder shares its weight with the word embeddings
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, bypass_duplicate=True))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-8, by_epoch=False, begin=0, end=warmup_iters),
     dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,

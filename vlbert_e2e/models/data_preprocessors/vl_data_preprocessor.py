@@ -37,7 +37,7 @@ class VLDataPreprocessor(DetDataPreprocessor):
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
-        samples = data['data_samples']
+        samples = list(data['data_samples'])
         imgs = data['inputs']
         has_image = [img is not None for img in imgs]
         img_idx = [i for i, h in enumerate(has_image) if h]
@@ -46,7 +46,10 @@ class VLDataPreprocessor(DetDataPreprocessor):
             img_data = dict(
                 inputs=[imgs[i] for i in img_idx],
                 data_samples=[samples[i] for i in img_idx])
-            batch_imgs = super().forward(img_data, training)['inputs']
+            out = super().forward(img_data, training)
+            batch_imgs = out['inputs']
+            for i, s in zip(img_idx, out['data_samples']):  # they carry pad_shape now
+                samples[i] = s
         inputs = dict(
             imgs=batch_imgs,
             has_image=torch.tensor(has_image, dtype=torch.bool, device=self.device))

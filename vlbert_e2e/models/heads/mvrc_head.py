@@ -86,7 +86,7 @@ class MVRCHead(BaseVLHead):
         if not has_tgt.any():
             raise ValueError('masked RoIs have no MVRC target: give roi_labels / '
                              'roi_cls_dist in the data or set need_cls_dist=True')
-        pos = out.roi_pos[sel][has_tgt]
+        pos = out.seq.roi_pos[sel][has_tgt]
         bi = sel.nonzero()[:, 0][has_tgt]
         logits = self.region_cls_pred(self.transform(out.seq.hidden[bi, pos]))
         tgt = tgt[has_tgt]
@@ -97,7 +97,7 @@ class MVRCHead(BaseVLHead):
     def predict(self, out, data_samples: List) -> None:
         """Class distribution of every RoI (``pred_roi_cls``, ``[K, C]``)."""
         probs = self.region_cls_pred(self.transform(
-            out.seq.hidden.gather(1, out.roi_pos.clamp(min=0)[..., None].expand(
+            out.seq.hidden.gather(1, out.seq.roi_pos.clamp(min=0)[..., None].expand(
                 -1, -1, out.seq.hidden.shape[-1])))).softmax(-1)
         for i, s in enumerate(data_samples):
             s.pred_roi_cls = probs[i, out.roi_valid[i]]

@@ -1,0 +1,60 @@
+"""tools/train.py trains, checkpoints and resumes; checkpoints load weights_only."""
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import ROOT, TINY_TRAIN_CFG
+
+import vlbert_e2e  # noqa: F401 (allow-lists MMEngine's checkpoint globals)
+
+TRAIN = [sys.executable, os.path.join(ROOT, 'tools/train.py'), TINY_TRAIN_CFG]
+OPTS = ['default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
+
+
+def _run(args, cwd=ROOT):
+    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_train_writes_checkpoint_and_resume_continues(tmp_path):
+    work = str(tmp_path / 'w')
+    r = _run(TRAIN + ['--work-dir', work, '--cfg-options', 'train_cfg.max_iters=4'] + OPTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert os.path.isfile(os.path.join(work, 'iter_4.pth'))
+    ckpt = torch.load(os.path.join(work, 'iter_4.pth'), map_location='cpu',
+                      weights_only=True)
+    assert ckpt['meta']['iter'] == 4
+    assert any(k.startswith('region_encoder.detector.backbone.') for k in ckpt['state_dict'])
+    r = _run(TRAIN + ['--work-dir', work, '--resume', '--cfg-options',
+                      'train_cfg.max_iters=6'] + OPTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    log = r.stdout + r.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    assert os.path.isfile(os.path.join(work, 'iter_6.pth'))
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ('touch /tmp/vlbert_e2e_pwned',))
+
+
+def test_checkpoint_that_runs_code_is_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': _Evil()}, path)
+    if os.path.exists('/tmp/vlbert_e2e_pwned'):
+        os.remove('/tmp/vlbert_e2e_pwned')
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+    assert not os.path.exists('/tmp/vlbert_e2e_pwned')
+
+
+def test_cli_missing_paths_exit_with_one_line():
+    r = _run([sys.executable, 'tools/train.py', 'configs/nope.py'])
+    assert r.returncode != 0 and 'config file not found: configs/nope.py' in r.stderr
+    r = _run([sys.executable, 'tools/test.py', TINY_TRAIN_CFG, '/no/such.pth'])
+    assert r.returncode != 0 and 'checkpoint file not found: /no/such.pth' in r.stderr

@@ -150,3 +150,23 @@ def test_text_only_and_image_samples_in_one_batch():
     losses = model(**batch(model, [(img, s), (None, t)]), mode='loss')
     assert {'loss_mlm_vl', 'loss_mlm_text'} <= set(losses)
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_fpn_variant_pools_shared_fc_features():
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from conftest import ROOT
+    from vlbert_e2e.registry import MODELS
+    cfg = Config.fromfile(f'{ROOT}/configs/_base_/models/vlbert-base_faster-rcnn-r50-fpn.py')
+    m = cfg.model
+    m.region_encoder.detector.backbone.update(depth=18, init_cfg=None)
+    m.region_encoder.detector.neck.in_channels = [64, 128, 256, 512]
+    m.region_encoder.box_source = 'given'
+    m.vl_bert = tiny_model_cfg().vl_bert
+    m.heads = HEADS
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        model = MODELS.build(m).train()
+    assert model.region_encoder.out_channels == 1024
+    out = model(**batch(model, [make_sample(64, 96, boxes=[[4, 4, 40, 40]], seed=11)]),
+                mode='tensor')
+    assert out.region.feats[0].shape == (2, 1024)

@@ -58,6 +58,24 @@ class VLBertE2E(BaseModel):
             self.heads[name] = MODELS.build(cfg)
             if hasattr(self.heads[name], 'bind'):
                 self.heads[name].bind(self.vl_bert)
+        summary = ', '.join(f'{k} {v / 1e6:.2f}M' for k, v in self.param_summary().items())
+        MMLogger.get_current_instance().info(f'VLBertE2E parameters: {summary}')
+
+    def param_summary(self) -> Dict[str, int]:
+        """Parameter count per part (shared tensors, e.g. the tied MLM decoder, are
+        counted once, in the part that owns them first)."""
+        seen, out = set(), {}
+        parts = [('detector', self.region_encoder), ('visual_embedding', self.visual_embedding),
+                 ('vl_bert', self.vl_bert)] + [(f'head.{k}', h) for k, h in self.heads.items()]
+        for name, mod in parts:
+            n = 0
+            for p in mod.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    n += p.numel()
+            out[name] = n
+        out['total'] = sum(out.values())
+        return out
 
     # ------------------------------------------------------------------ encoding
     def encode(self, inputs: dict, data_samples: List) -> VLModelOutput:

@@ -100,6 +100,7 @@ STEP="package"
 
 STEP="verify"
 "$PY" - <<'EOF'
+import pkg_resources  # noqa: F401 (mmengine needs it: setuptools<81)
 import mmcv, mmdet, mmengine, torch, transformers
 from mmcv.ops import RoIAlign, nms, get_compiler_version
 print(f"setup_env: torch {torch.__version__}, mmcv {mmcv.__version__} "

@@ -1,0 +1,3 @@
+from .vqa_accuracy import VQAAccuracy
+
+__all__ = ['VQAAccuracy']

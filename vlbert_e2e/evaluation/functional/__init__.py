@@ -1,0 +1,3 @@
+from .vqa_eval import normalize_answer, soft_scores, vqa_accuracy
+
+__all__ = ['normalize_answer', 'soft_scores', 'vqa_accuracy']

@@ -1,0 +1,62 @@
+"""VQA v2 accuracy (official evaluation) and the test-server results file."""
+import json
+import os.path as osp
+from collections import defaultdict
+from typing import List, Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from vlbert_e2e.registry import METRICS
+from ..functional.vqa_eval import vqa_accuracy
+
+
+@METRICS.register_module()
+class VQAAccuracy(BaseMetric):
+    """Official VQA accuracy, overall and per answer type (``yes/no``, ``number``,
+    ``other``), in percent. Samples without ground truth (test-dev/std) only go to the
+    results file.
+
+    Per-type values are the mean of each question's accuracy (the official script
+    averages the accuracy of the *last* leave-one-out subset per type, a known quirk;
+    the overall value is identical either way).
+
+    Args:
+        outfile_prefix: when set, write ``<prefix>.json`` as
+            ``[{"question_id": int, "answer": str}]`` for the evaluation server.
+    """
+    default_prefix = 'vqa'
+
+    def __init__(self, outfile_prefix: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.outfile_prefix = outfile_prefix
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for s in data_samples:  # MMEngine's evaluator hands over ``to_dict()`` samples
+            self.results.append(dict(
+                question_id=int(s['question_id']),
+                answer=str(s['pred_answer']),
+                gt_answers=s.get('gt_answers'),
+                answer_type=s.get('answer_type')))
+
+    def compute_metrics(self, results: List[dict]) -> dict:
+        if self.outfile_prefix:
+            path = f'{self.outfile_prefix}.json'
+            with open(path, 'w') as f:
+                json.dump([dict(question_id=r['question_id'], answer=r['answer'])
+                           for r in results], f)
+            MMLogger.get_current_instance().info(f'VQA results written to {osp.abspath(path)}')
+        scored = [r for r in results if r['gt_answers']]
+        if not scored:
+            return {}
+        by_type = defaultdict(list)
+        accs = []
+        for r in scored:
+            acc = vqa_accuracy(r['answer'], r['gt_answers'])
+            accs.append(acc)
+            by_type[r['answer_type'] or 'unknown'].append(acc)
+        out = {'accuracy': 100 * sum(accs) / len(accs)}
+        for t, v in sorted(by_type.items()):
+            out[f'accuracy_{t.replace("/", "_")}'] = 100 * sum(v) / len(v)
+        return out

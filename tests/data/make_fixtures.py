@@ -78,6 +78,38 @@ def main():
     ]
     with open(os.path.join(HERE, 'corpus.txt'), 'w') as f:
         f.write('\n'.join(corpus) + '\n')
+    make_vqa(rng)
+
+
+def make_vqa(rng):
+    """VQA v2 in the official schema: 3 COCO-named images, 2 questions each."""
+    root = os.path.join(HERE, 'vqa')
+    os.makedirs(os.path.join(root, 'train2014'), exist_ok=True)
+    questions, annotations = [], []
+    for image_id in (1, 2, 3):
+        img, boxes, labels, _ = draw(rng, (96, 128))
+        cv2.imwrite(os.path.join(root, 'train2014',
+                                 f'COCO_train2014_{image_id:012d}.jpg'), img)
+        shape = SHAPES[labels[0]]
+        qa = [(f'is there a {shape}?', ['yes'] * 9 + ['yes.'], 'yes/no'),
+              ('how many shapes are there?', ['2'] * 6 + ['two'] * 3 + ['3'], 'number')]
+        for k, (q, answers, atype) in enumerate(qa):
+            qid = image_id * 10 + k
+            questions.append(dict(image_id=image_id, question=q, question_id=qid))
+            annotations.append(dict(
+                question_id=qid, image_id=image_id, question_type=' '.join(q.split()[:2]),
+                answer_type=atype, multiple_choice_answer=answers[0],
+                answers=[dict(answer=a, answer_confidence='yes', answer_id=i + 1)
+                         for i, a in enumerate(answers)]))
+    info = dict(description='vlbert_e2e fixture', version='2.0')
+    with open(os.path.join(root, 'v2_OpenEnded_mscoco_train2014_questions.json'), 'w') as f:
+        json.dump(dict(info=info, task_type='Open-Ended', data_type='mscoco',
+                       license={}, data_subtype='train2014', questions=questions), f)
+    with open(os.path.join(root, 'v2_mscoco_train2014_annotations.json'), 'w') as f:
+        json.dump(dict(info=info, license={}, data_subtype='train2014',
+                       annotations=annotations), f)
+    with open(os.path.join(root, 'answers.txt'), 'w') as f:
+        f.write('yes\nno\n2\n3\n')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,7 @@
 from .conceptual_captions import ConceptualCaptionsDataset
 from .text_corpus import TextCorpusDataset
 from .transforms import *  # noqa: F401,F403
+from .vqa_v2 import VQAv2Dataset, read_answer_vocab
 
-__all__ = ['ConceptualCaptionsDataset', 'TextCorpusDataset']
+__all__ = ['ConceptualCaptionsDataset', 'TextCorpusDataset', 'VQAv2Dataset',
+           'read_answer_vocab']

@@ -26,12 +26,18 @@ class Tokenize(BaseTransform):
 
     Args:
         tokenizer: HF folder or hub id of a fast tokenizer.
-        max_length: truncate ``[CLS] A [SEP] (B [SEP])`` to this many pieces.
+        max_length: truncate ``[CLS] A [SEP] (B [SEP])`` to this many pieces (segment
+            A is cut first).
+        mask_as_text_b: use a single ``[MASK]`` as segment B (VQA:
+            ``[CLS] question [SEP] [MASK] [SEP]``) and record its index as
+            ``answer_position``.
     """
 
-    def __init__(self, tokenizer: str, max_length: int = 64) -> None:
+    def __init__(self, tokenizer: str, max_length: int = 64,
+                 mask_as_text_b: bool = False) -> None:
         self.tokenizer_name = tokenizer
         self.max_length = max_length
+        self.mask_as_text_b = mask_as_text_b
 
     def transform(self, results: dict) -> dict:
         text = results.get('text')
@@ -40,7 +46,8 @@ class Tokenize(BaseTransform):
                 f'empty or missing text in record {results.get("sample_id", "?")} '
                 f'of {results.get("ann_file", "?")}')
         tok = build_tokenizer(self.tokenizer_name)
-        enc = tok(text, results.get('text_b'), truncation=True,
+        text_b = tok.mask_token if self.mask_as_text_b else results.get('text_b')
+        enc = tok(text, text_b, truncation='only_first' if text_b else True,
                   max_length=self.max_length, return_token_type_ids=True)
         results['input_ids'] = np.asarray(enc['input_ids'], dtype=np.int64)
         results['token_type_ids'] = np.asarray(enc['token_type_ids'], dtype=np.int64)
@@ -52,4 +59,6 @@ class Tokenize(BaseTransform):
         results['word_ids'] = np.asarray(
             [-1 if w is None else w + (offset if s == 1 else 0)
              for w, s in zip(word_ids, seq_ids)], dtype=np.int64)
+        if self.mask_as_text_b:
+            results['answer_position'] = seq_ids.index(1)
         return results

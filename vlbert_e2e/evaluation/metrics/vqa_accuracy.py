@@ -21,6 +21,9 @@ class VQAAccuracy(BaseMetric):
     averages the accuracy of the *last* leave-one-out subset per type, a known quirk;
     the overall value is identical either way).
 
+    The predicted answer is the sample's ``pred_answer``, or its ``pred_answer_index``
+    looked up in the dataset's ``metainfo['answers']``.
+
     Args:
         outfile_prefix: when set, write ``<prefix>.json`` as
             ``[{"question_id": int, "answer": str}]`` for the evaluation server.
@@ -34,9 +37,12 @@ class VQAAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         for s in data_samples:  # MMEngine's evaluator hands over ``to_dict()`` samples
+            answer = s.get('pred_answer')
+            if answer is None:
+                answer = self.dataset_meta['answers'][int(s['pred_answer_index'])]
             self.results.append(dict(
                 question_id=int(s['question_id']),
-                answer=str(s['pred_answer']),
+                answer=str(answer),
                 gt_answers=s.get('gt_answers'),
                 answer_type=s.get('answer_type')))
 

@@ -1,0 +1,121 @@
+"""VQA v2: official accuracy on hand-computed cases, dataset, head wiring, tools."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import ROOT
+
+from vlbert_e2e.datasets import VQAv2Dataset
+from vlbert_e2e.datasets.transforms import BadSampleError
+from vlbert_e2e.evaluation import VQAAccuracy, vqa_accuracy
+
+VQA = os.path.join(ROOT, 'tests/data/vqa')
+TINY_VQA = os.path.join(ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py')
+
+
+@pytest.mark.parametrize('pred,gts,expected', [
+    ('two', ['2'] * 10, 1.0),                        # digits: "two" -> "2"
+    ('3', ['2'] * 6 + ['two'] * 3 + ['3'], 0.3),     # 9 subsets hold one "3": 1/3 each
+    ('a dog', ['dog'] * 2 + ['cat'] * 8, 0.6),       # article dropped; (2/3*8 + 1/3*2)/10
+    ('yes.', ['yes'] * 10, 1.0),                     # the prediction's period is stripped
+    ('dog?', ['dog'] * 10, 1.0),                     # trailing '?' removed
+    ('yes', ['yes.'] * 9 + ['yes'], 1.0),            # mixed answers are normalised too
+    ('yes', ['yes.'] * 10, 0.0),                     # ...unanimous ones are not (official)
+    ('no', ['yes'] * 10, 0.0),
+])
+def test_official_vqa_accuracy_hand_computed(pred, gts, expected):
+    assert vqa_accuracy(pred, gts) == pytest.approx(expected, abs=1e-6)
+
+
+def test_metric_per_type_and_results_file(tmp_path):
+    m = VQAAccuracy(outfile_prefix=str(tmp_path / 'res'))
+    m.dataset_meta = dict(answers=['yes', 'no', '2'])
+    m.process(None, [
+        dict(question_id=1, pred_answer_index=0, gt_answers=['yes'] * 10,
+             answer_type='yes/no'),
+        dict(question_id=2, pred_answer='3', gt_answers=['2'] * 6 + ['two'] * 3 + ['3'],
+             answer_type='number'),
+    ])
+    out = m.evaluate(2)
+    assert out['vqa/accuracy'] == pytest.approx(65.0)
+    assert out['vqa/accuracy_yes_no'] == pytest.approx(100.0)
+    assert out['vqa/accuracy_number'] == pytest.approx(30.0)
+    assert json.load(open(tmp_path / 'res.json')) == [
+        dict(question_id=1, answer='yes'), dict(question_id=2, answer='3')]
+
+
+def _dataset(**kw):
+    args = dict(data_root=VQA, ann_file='v2_OpenEnded_mscoco_train2014_questions.json',
+                answer_file='v2_mscoco_train2014_annotations.json',
+                answer_vocab=os.path.join(VQA, 'answers.txt'),
+                data_prefix=dict(img='train2014/'), pipeline=[])
+    args.update(kw)
+    return VQAv2Dataset(**args)
+
+
+def test_dataset_reads_official_files_with_soft_targets():
+    ds = _dataset()
+    assert len(ds) == 6 and ds.metainfo['answers'] == ['yes', 'no', '2', '3']
+    info = ds.get_data_info(1)  # "how many shapes": 6x "2", 3x "two", 1x "3"
+    assert info['img_path'].endswith('train2014/COCO_train2014_000000000001.jpg')
+    targets = dict(zip(info['answer_indices'], info['answer_weights']))
+    assert targets == {2: pytest.approx(1.0), 3: pytest.approx(0.3)}
+
+
+def test_malformed_question_names_file_and_record(tmp_path):
+    qs = json.load(open(os.path.join(VQA, 'v2_OpenEnded_mscoco_train2014_questions.json')))
+    qs['questions'][2]['question'] = '   '
+    bad = tmp_path / 'questions.json'
+    bad.write_text(json.dumps(qs))
+    qid = qs['questions'][2]['question_id']
+    with pytest.raises(BadSampleError, match=f'questions.json, question_id {qid}: empty'):
+        _dataset(ann_file=str(bad),
+                 answer_file=os.path.join(VQA, 'v2_mscoco_train2014_annotations.json'))
+
+
+def test_vqa_head_overfits_a_tiny_batch():
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(TINY_VQA)
+    cfg.work_dir = '/tmp/vlbert_test_vqa_overfit'
+    cfg.train_dataloader.batch_size = 6
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        runner = Runner.from_cfg(cfg)
+        data = next(iter(runner.train_dataloader))
+    model = runner.model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for _ in range(40):
+        loss = model(**model.data_preprocessor(data, True), mode='loss')['loss_vqa']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(data, False), mode='predict')
+    answers = runner.train_dataloader.dataset.metainfo['answers']
+    acc = sum(vqa_accuracy(answers[s.pred_answer_index], s.gt_answers) for s in out)
+    assert acc / len(out) == pytest.approx(1.0)
+
+
+def test_tiny_vqa_trains_and_tests_through_the_tools(tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
+    work = str(tmp_path / 'w')
+    r = subprocess.run([sys.executable, 'tools/train.py', TINY_VQA, '--work-dir', work,
+                        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+                        'default_hooks.checkpoint.interval=1'],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'vqa/accuracy' in r.stdout + r.stderr
+    out = str(tmp_path / 'preds.pkl')
+    r = subprocess.run([sys.executable, 'tools/test.py', TINY_VQA, f'{work}/epoch_1.pth',
+                        '--work-dir', work, '--out', out,
+                        '--cfg-options', f'test_evaluator.outfile_prefix={tmp_path}/vqa'],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'vqa/accuracy' in r.stdout + r.stderr and os.path.isfile(out)
+    res = json.load(open(tmp_path / 'vqa.json'))
+    assert len(res) == 6 and set(res[0]) == {'question_id', 'answer'}

@@ -1,0 +1,92 @@
+"""VQA v2 over the official question/annotation JSON files and COCO images."""
+import json
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.dataset import BaseDataset
+
+from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
+from vlbert_e2e.registry import DATASETS
+from .transforms.loading import BadSampleError
+
+
+def read_answer_vocab(path: str) -> List[str]:
+    """One answer a line (written by tools/dataset_converters/build_vqa_answer_vocab.py)."""
+    with open(path, encoding='utf-8') as f:
+        answers = [ln.rstrip('\n') for ln in f if ln.strip()]
+    if len(set(answers)) != len(answers):
+        raise ValueError(f'{path}: duplicate answers in the vocabulary')
+    return answers
+
+
+@DATASETS.register_module()
+class VQAv2Dataset(BaseDataset):
+    """VQA v2: ``v2_OpenEnded_mscoco_<split>_questions.json`` (``ann_file``) and, for
+    train/val, ``v2_mscoco_<split>_annotations.json`` (``answer_file``).
+
+    Each sample: the question, its COCO image (``img_name_template`` formatted with the
+    questions file's ``data_subtype`` and ``image_id``), the 10 human answers
+    (``gt_answers``, for the metric) and the training target: for every vocabulary
+    answer given by someone, the official accuracy it would score
+    (``answer_indices`` / ``answer_weights``).
+
+    Args:
+        answer_vocab: text file, one answer a line; becomes ``metainfo['answers']``.
+        answer_file: annotations JSON; ``None`` for test-dev/test-std.
+    """
+
+    def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
+                 img_name_template: str = 'COCO_{subtype}_{image_id:012d}.jpg',
+                 **kwargs) -> None:
+        self.answer_file = answer_file
+        self.img_name_template = img_name_template
+        answers = read_answer_vocab(answer_vocab)
+        kwargs['metainfo'] = dict(kwargs.get('metainfo') or {}, answers=answers)
+        self._answer_index = {a: i for i, a in enumerate(answers)}
+        super().__init__(*args, **kwargs)
+
+    def _load_json(self, path: str) -> dict:
+        try:
+            with open(path, encoding='utf-8') as f:
+                return json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f'cannot read {path}: {e}') from e
+
+    def load_data_list(self) -> List[dict]:
+        qs = self._load_json(self.ann_file)
+        subtype = qs.get('data_subtype', '')
+        anns = {}
+        if self.answer_file:
+            path = self.answer_file
+            if self.data_root and not osp.isabs(path):
+                path = osp.join(self.data_root, path)
+            for a in self._load_json(path)['annotations']:
+                anns[a['question_id']] = a
+        out = []
+        for q in qs['questions']:
+            qid = q.get('question_id')
+            where = f'{self.ann_file}, question_id {qid}'
+            if not isinstance(q.get('question'), str) or not q['question'].strip():
+                raise BadSampleError(f'{where}: empty or missing question')
+            if not isinstance(q.get('image_id'), int):
+                raise BadSampleError(f'{where}: missing or non-integer image_id')
+            rec = dict(
+                question_id=qid, image_id=q['image_id'], img_id=q['image_id'],
+                text=q['question'], sample_id=qid,
+                img_path=osp.join(self.data_prefix.get('img', ''),
+                                  self.img_name_template.format(
+                                      subtype=subtype, image_id=q['image_id'])))
+            if self.answer_file:
+                a = anns.get(qid)
+                if a is None:
+                    raise BadSampleError(f'{where}: no entry in {self.answer_file}')
+                gt = [x['answer'] for x in a.get('answers', [])]
+                if len(gt) != 10:
+                    raise BadSampleError(f'{where}: expected 10 answers, got {len(gt)}')
+                scores = {self._answer_index[k]: v for k, v in soft_scores(gt).items()
+                          if k in self._answer_index and v > 0}
+                rec.update(gt_answers=gt, answer_type=a.get('answer_type'),
+                           question_type=a.get('question_type'),
+                           answer_indices=list(scores), answer_weights=list(scores.values()))
+            out.append(rec)
+        return out

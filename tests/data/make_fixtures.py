@@ -3,6 +3,7 @@
 python tests/data/make_fixtures.py
 """
 import json
+import pickle
 import os
 
 import cv2
@@ -79,6 +80,7 @@ def main():
     with open(os.path.join(HERE, 'corpus.txt'), 'w') as f:
         f.write('\n'.join(corpus) + '\n')
     make_vqa(rng)
+    make_refcoco(rng)
 
 
 def make_vqa(rng):
@@ -110,6 +112,43 @@ def make_vqa(rng):
                        annotations=annotations), f)
     with open(os.path.join(root, 'answers.txt'), 'w') as f:
         f.write('yes\nno\n2\n3\n')
+
+
+
+def make_refcoco(rng):
+    """RefCOCO in the official schema: refs(unc).p + COCO instances.json."""
+    root = os.path.join(HERE, 'refcoco')
+    os.makedirs(os.path.join(root, 'train2014'), exist_ok=True)
+    images, anns, refs = [], [], []
+    for image_id in (1, 2, 3, 4):
+        h, w = 96, 128
+        img = (rng.random((h, w, 3)) * 60 + 100).astype(np.uint8)
+        # two squares, left and right, of different colours
+        names = list(COLORS)
+        c1, c2 = names[image_id % 3], names[(image_id + 1) % 3]
+        boxes = [[8, 20, 48, 60], [72, 30, 118, 76]]
+        for (x1, y1, x2, y2), c in zip(boxes, (c1, c2)):
+            cv2.rectangle(img, (x1, y1), (x2, y2), COLORS[c], -1)
+        name = f'COCO_train2014_{image_id:012d}.jpg'
+        cv2.imwrite(os.path.join(root, 'train2014', name), img)
+        images.append(dict(id=image_id, file_name=name, width=w, height=h))
+        for k, ((x1, y1, x2, y2), c, side) in enumerate(zip(boxes, (c1, c2),
+                                                            ('left', 'right'))):
+            ann_id = image_id * 10 + k
+            anns.append(dict(id=ann_id, image_id=image_id, category_id=1, iscrowd=0,
+                             bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1)))
+            sents = [f'the {c} square', f'{side} square']
+            refs.append(dict(
+                ref_id=ann_id, ann_id=ann_id, image_id=image_id, category_id=1,
+                split='train' if image_id < 4 else 'val', file_name=name,
+                sent_ids=[ann_id * 10 + j for j in range(2)],
+                sentences=[dict(raw=t, sent=t, tokens=t.split(), sent_id=ann_id * 10 + j)
+                           for j, t in enumerate(sents)]))
+    with open(os.path.join(root, 'instances.json'), 'w') as f:
+        json.dump(dict(images=images, annotations=anns,
+                       categories=[dict(id=1, name='square')]), f)
+    with open(os.path.join(root, 'refs(unc).p'), 'wb') as f:
+        pickle.dump(refs, f)
 
 
 if __name__ == '__main__':

@@ -1,3 +1,4 @@
+from .grounding_accuracy import GroundingAccuracy
 from .vqa_accuracy import VQAAccuracy
 
-__all__ = ['VQAAccuracy']
+__all__ = ['GroundingAccuracy', 'VQAAccuracy']

@@ -1,0 +1,64 @@
+"""RefCOCO: official files, grounding head wiring, acc@0.5 metric, tools."""
+import os
+
+import pytest
+import torch
+from conftest import ROOT
+
+from vlbert_e2e.datasets import RefCOCODataset
+from vlbert_e2e.evaluation import GroundingAccuracy
+
+REF = os.path.join(ROOT, 'tests/data/refcoco')
+TINY_REF = os.path.join(
+    ROOT, 'configs/refcoco/vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture.py')
+
+
+def _ds(split='train', **kw):
+    return RefCOCODataset(data_root=REF, ann_file='instances.json',
+                          split_file='refs(unc).p', data_prefix=dict(img_path='train2014/'),
+                          split=split, pipeline=[], **kw)
+
+
+def test_one_sample_per_sentence_with_candidates_and_referred_box():
+    ds = _ds()
+    assert len(ds) == 3 * 2 * 2  # 3 train images x 2 refs x 2 sentences
+    info = ds.get_data_info(2)  # image 1, second ref ("right" square), first sentence
+    assert info['text'].endswith('square') and info['ref_index'] == 1
+    assert [i['bbox'] for i in info['instances']] == [[8, 20, 48, 60], [72, 30, 118, 76]]
+    assert info['ref_bbox'] == [72, 30, 118, 76]
+    assert len(_ds('val')) == 4
+
+
+def test_metric_acc_at_iou_half():
+    m = GroundingAccuracy(prefix='refcoco_val')
+    m.process(None, [
+        dict(pred_ref_box=[0, 0, 10, 10], ref_bbox=[0, 0, 10, 10]),   # IoU 1
+        dict(pred_ref_box=[0, 0, 10, 10], ref_bbox=[0, 0, 10, 20]),   # IoU 0.5 -> hit
+        dict(pred_ref_box=[0, 0, 10, 10], ref_bbox=[5, 0, 15, 10]),   # IoU 1/3 -> miss
+    ])
+    assert m.evaluate(3)['refcoco_val/acc@0.5'] == pytest.approx(200 / 3)
+
+
+def test_grounding_head_overfits_a_tiny_batch():
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(TINY_REF)
+    cfg.work_dir = '/tmp/vlbert_test_ref_overfit'
+    cfg.model.vl_bert.visual_ln_init_gain = 0.1
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        runner = Runner.from_cfg(cfg)
+        data = next(iter(runner.train_dataloader))
+    model = runner.model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for _ in range(40):
+        loss = model(**model.data_preprocessor(data, True), mode='loss')['loss_ground']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(data, False), mode='predict')
+    m = GroundingAccuracy()
+    m.process(None, [s.to_dict() for s in out])
+    assert m.compute_metrics(m.results)['acc@0.5'] == pytest.approx(100.0)

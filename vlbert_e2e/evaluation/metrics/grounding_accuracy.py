@@ -1,0 +1,30 @@
+"""Referring-expression accuracy: predicted box IoU >= 0.5 with the referred box."""
+from typing import List, Optional, Sequence
+
+import torch
+from mmdet.structures.bbox import bbox_overlaps
+from mmengine.evaluator import BaseMetric
+
+from vlbert_e2e.registry import METRICS
+
+
+@METRICS.register_module()
+class GroundingAccuracy(BaseMetric):
+    """acc@IoU (percent) of ``pred_ref_box`` against the sample's ``ref_bbox`` (both in
+    original image coordinates). Use ``prefix`` to name the split (e.g. ``testA``)."""
+    default_prefix = 'refcoco'
+
+    def __init__(self, iou_thr: float = 0.5, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.iou_thr = iou_thr
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for s in data_samples:
+            pred = torch.as_tensor(s['pred_ref_box'], dtype=torch.float32).view(1, 4)
+            gt = torch.as_tensor(s['ref_bbox'], dtype=torch.float32).view(1, 4)
+            self.results.append(float(bbox_overlaps(pred, gt)[0, 0]))
+
+    def compute_metrics(self, results: List[float]) -> dict:
+        hits = sum(iou >= self.iou_thr for iou in results)
+        return {f'acc@{self.iou_thr:g}': 100.0 * hits / max(len(results), 1)}

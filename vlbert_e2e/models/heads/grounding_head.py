@@ -1,0 +1,68 @@
+"""Referring expressions: score every RoI, BCE with IoU > 0.5 positives."""
+from typing import Dict, List
+
+import torch
+import torch.nn.functional as F
+from mmdet.structures.bbox import bbox_overlaps
+from torch import Tensor, nn
+
+from vlbert_e2e.registry import MODELS
+from .base_vl_head import BaseVLHead
+
+
+@MODELS.register_module()
+class GroundingHead(BaseVLHead):
+    """One logit per RoI output (the whole-image box 0 excluded).
+
+    Targets: RoIs whose IoU with the referred box (``gt_boxes[ref_index]`` of the
+    sample, in resized-image coordinates) exceeds ``pos_iou`` are positives. Predict:
+    the best-scoring RoI, mapped back to the original image (``pred_ref_box``,
+    ``pred_ref_score``).
+    """
+
+    def __init__(self, pos_iou: float = 0.5, dropout: float = 0.1,
+                 loss_weight: float = 1.0, init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.pos_iou, self.dropout, self.loss_weight = pos_iou, dropout, loss_weight
+        self.final_mlp = None
+
+    def bind(self, vl_bert) -> None:
+        h = vl_bert.hidden_size
+        self.final_mlp = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(h, h),
+                                       nn.ReLU(inplace=True), nn.Dropout(self.dropout),
+                                       nn.Linear(h, 1))
+
+    def _logits(self, out) -> Tensor:
+        hidden = out.seq.hidden
+        idx = out.seq.roi_pos.clamp(min=0)[..., None].expand(-1, -1, hidden.shape[-1])
+        return self.final_mlp(hidden.gather(1, idx)).squeeze(-1)  # [B, R]
+
+    def _candidates(self, out) -> Tensor:
+        valid = out.roi_valid.clone()
+        valid[:, 0] = False  # the whole image is never the answer
+        return valid
+
+    def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
+        if not all('ref_index' in s for s in data_samples):
+            return {}
+        logits = self._logits(out)
+        valid = self._candidates(out)
+        ref = torch.stack([s.gt_boxes[int(s.ref_index)] for s in data_samples]).to(logits)
+        iou = torch.stack([bbox_overlaps(out.roi_boxes[i], ref[i:i + 1])[:, 0]
+                           for i in range(len(ref))])
+        target = (iou > self.pos_iou).float()
+        if not valid.any():  # e.g. the detector found nothing: no candidate to score
+            return dict(loss_ground=logits.sum() * 0)
+        loss = F.binary_cross_entropy_with_logits(logits[valid], target[valid])
+        best = logits.masked_fill(~valid, float('-inf')).argmax(-1)
+        acc = (iou.gather(1, best[:, None]) >= self.pos_iou).float().mean()
+        return dict(loss_ground=self.loss_weight * loss, acc_ground=acc.detach())
+
+    def predict(self, out, data_samples: List) -> None:
+        logits = self._logits(out).masked_fill(~self._candidates(out), float('-inf'))
+        score, best = logits.sigmoid().max(-1)
+        for i, s in enumerate(data_samples):
+            box = out.roi_boxes[i, best[i]].clone()
+            sx, sy = s.metainfo.get('scale_factor', (1.0, 1.0))
+            box /= box.new_tensor([sx, sy, sx, sy])
+            s.pred_ref_box, s.pred_ref_score = box, float(score[i])

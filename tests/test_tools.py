@@ -58,3 +58,21 @@ def test_cli_missing_paths_exit_with_one_line():
     assert r.returncode != 0 and 'config file not found: configs/nope.py' in r.stderr
     r = _run([sys.executable, 'tools/test.py', TINY_TRAIN_CFG, '/no/such.pth'])
     assert r.returncode != 0 and 'checkpoint file not found: /no/such.pth' in r.stderr
+
+
+@pytest.mark.parametrize('cfg,metric', [
+    ('configs/refcoco/vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture.py',
+     'refcoco_val/acc@0.5'),
+    ('configs/vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture.py', 'vcr/q2a'),
+])
+def test_tiny_task_configs_train_and_test_through_the_tools(tmp_path, cfg, metric):
+    work = str(tmp_path / 'w')
+    r = _run(TRAIN[:2] + [cfg, '--work-dir', work, '--cfg-options',
+                          'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+                          'default_hooks.checkpoint.interval=1'])
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = _run([sys.executable, 'tools/test.py', cfg, f'{work}/epoch_1.pth', '--work-dir', work,
+              '--show-dir', 'vis'])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert metric in r.stdout + r.stderr
+    assert len(os.listdir(os.path.join(work, 'vis'))) > 0

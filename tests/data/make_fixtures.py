@@ -81,6 +81,7 @@ def main():
         f.write('\n'.join(corpus) + '\n')
     make_vqa(rng)
     make_refcoco(rng)
+    make_vcr(rng)
 
 
 def make_vqa(rng):
@@ -149,6 +150,36 @@ def make_refcoco(rng):
                        categories=[dict(id=1, name='square')]), f)
     with open(os.path.join(root, 'refs(unc).p'), 'wb') as f:
         pickle.dump(refs, f)
+
+
+def make_vcr(rng):
+    """VCR in the official schema: train.jsonl/val.jsonl + image and metadata JSON."""
+    root = os.path.join(HERE, 'vcr')
+    movie = 'lsmdc_0001_Fixture_Movie'
+    os.makedirs(os.path.join(root, 'vcr1images', movie), exist_ok=True)
+    for split, n in (('train', 4), ('val', 2)):
+        lines = []
+        for k in range(n):
+            img, boxes, labels, _ = draw(rng, (96, 128))
+            objects = [SHAPES[lab] for lab in labels]
+            stem = f'{movie}/{split}_{k}'
+            cv2.imwrite(os.path.join(root, 'vcr1images', stem + '.jpg'), img)
+            with open(os.path.join(root, 'vcr1images', stem + '.json'), 'w') as f:
+                json.dump(dict(boxes=[b + [0.99] for b in boxes], names=objects,
+                               segms=[[] for _ in boxes], width=128, height=96), f)
+            right = k % 4
+            answers = [['It', 'is', 'a', 'distractor', str(i), '.'] for i in range(4)]
+            answers[right] = [[0], 'is', 'the', 'first', 'shape', '.']
+            rationales = [['No', 'reason', str(i), '.'] for i in range(4)]
+            rationales[(right + 1) % 4] = [[0], 'is', 'drawn', 'before', [1], '.']
+            lines.append(dict(
+                movie=movie, objects=objects, img_fn=stem + '.jpg',
+                metadata_fn=stem + '.json', question=['What', 'is', [0, 1], '?'],
+                answer_choices=answers, answer_label=right,
+                rationale_choices=rationales, rationale_label=(right + 1) % 4,
+                img_id=f'{split}-{k}', annot_id=f'{split}-{k}', question_number=k))
+        with open(os.path.join(root, f'{split}.jsonl'), 'w') as f:
+            f.writelines(json.dumps(x) + '\n' for x in lines)
 
 
 if __name__ == '__main__':

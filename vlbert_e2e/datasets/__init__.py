@@ -2,7 +2,8 @@ from .conceptual_captions import ConceptualCaptionsDataset
 from .refcoco import RefCOCODataset
 from .text_corpus import TextCorpusDataset
 from .transforms import *  # noqa: F401,F403
+from .vcr import VCRDataset
 from .vqa_v2 import VQAv2Dataset, read_answer_vocab
 
-__all__ = ['ConceptualCaptionsDataset', 'RefCOCODataset', 'TextCorpusDataset', 'VQAv2Dataset',
+__all__ = ['ConceptualCaptionsDataset', 'RefCOCODataset', 'TextCorpusDataset', 'VCRDataset', 'VQAv2Dataset',
            'read_answer_vocab']

@@ -25,6 +25,11 @@ class VLModelOutput:
     roi_boxes: Tensor               # [B, R, 4] resized-image boxes (0 where padded)
     roi_cls_dist: Optional[Tensor]  # [B, R, C+1] detector class distribution
     region: Optional[RegionOutput]
+    num_choices: int = 1            # > 1: rows are (sample, choice), sample-major
+
+
+def _repeat_rows(t: Optional[Tensor], n: int) -> Optional[Tensor]:
+    return None if t is None else t.repeat_interleave(n, 0)
 
 
 @MODELS.register_module()
@@ -79,9 +84,17 @@ class VLBertE2E(BaseModel):
 
     # ------------------------------------------------------------------ encoding
     def encode(self, inputs: dict, data_samples: List) -> VLModelOutput:
-        """Run detector, visual embedding and VL-BERT on a preprocessed batch."""
+        """Run detector, visual embedding and VL-BERT on a preprocessed batch.
+
+        With ``[B, C, L]`` text (C choices per sample), the detector runs once per
+        image and its RoIs are shared by the C sequences of that sample."""
+        num_choices = 1
+        if inputs['input_ids'].dim() == 3:
+            num_choices = inputs['input_ids'].shape[1]
+            inputs = {k: (v.flatten(0, 1) if torch.is_tensor(v) and v.dim() == 3 else v)
+                      for k, v in inputs.items()}
         ids = inputs['input_ids']
-        b, dev = ids.shape[0], ids.device
+        b, dev = ids.shape[0] // num_choices, ids.device
         has_image = inputs['has_image']
         h = self.vl_bert.hidden_size
         img_rows = has_image.nonzero().flatten()
@@ -113,6 +126,10 @@ class VLBertE2E(BaseModel):
             if region.cls_dist is not None:
                 d = pad_sequence(region.cls_dist, batch_first=True)
                 roi_dist = d.new_zeros((b, r, d.shape[-1])).index_copy(0, img_rows, d)
+        if num_choices > 1:
+            roi_feats, roi_valid, roi_masked, roi_boxes, roi_dist, has_image = (
+                _repeat_rows(t, num_choices) for t in (
+                    roi_feats, roi_valid, roi_masked, roi_boxes, roi_dist, has_image))
         box_idx = inputs.get('text_box_index')
         if box_idx is None:
             text_visual = roi_feats[:, :1].expand(-1, ids.shape[1], -1)
@@ -122,7 +139,7 @@ class VLBertE2E(BaseModel):
         seq = self.vl_bert(ids, inputs['attention_mask'], inputs.get('token_type_ids'),
                            text_visual, roi_feats, roi_valid, roi_masked)
         return VLModelOutput(seq, inputs, has_image, roi_valid, roi_masked, roi_boxes,
-                             roi_dist, region)
+                             roi_dist, region, num_choices)
 
     # ------------------------------------------------------------------ modes
     def forward(self, inputs: dict, data_samples: Optional[List] = None,

@@ -57,25 +57,35 @@ class VLDataPreprocessor(DetDataPreprocessor):
         return dict(inputs=inputs, data_samples=samples)
 
     def pad_text(self, samples: List) -> Dict[str, Optional[torch.Tensor]]:
-        """Right-pad every per-token field of the samples into ``[B, L]`` tensors."""
+        """Right-pad every per-token field of the samples into ``[B, L]`` tensors, or
+        ``[B, C, L]`` when each sample holds ``C`` choices (``input_ids`` of shape
+        ``[C, L]``, e.g. VCR's four answers)."""
         if not all('input_ids' in s for s in samples):
             missing = [i for i, s in enumerate(samples) if 'input_ids' not in s]
             raise KeyError(f'samples {missing} of the batch carry no input_ids; '
                            'is Tokenize in the pipeline?')
-        lengths = [len(s.input_ids) for s in samples]
-        max_len = max(lengths)
+        ids = [torch.as_tensor(s.input_ids) for s in samples]
+        dims = {t.dim() for t in ids}
+        if len(dims) != 1 or (dims == {2} and len({t.shape[0] for t in ids}) != 1):
+            raise ValueError('all samples of a batch need the same number of choices')
+        lead = ids[0].shape[:-1]  # () or (C,)
+        max_len = max(t.shape[-1] for t in ids)
         out = {}
         for field, pad in TEXT_FIELDS.items():
             if field != 'input_ids' and not any(field in s for s in samples):
                 continue
             pad = self.pad_token_id if pad is None else pad
-            t = torch.full((len(samples), max_len), pad, dtype=torch.long,
+            t = torch.full((len(samples), *lead, max_len), pad, dtype=torch.long,
                            device=self.device)
             for i, s in enumerate(samples):
                 if field in s:
-                    t[i, :lengths[i]] = torch.as_tensor(s.get(field), device=self.device)
+                    v = torch.as_tensor(s.get(field), device=self.device)
+                    t[i, ..., :v.shape[-1]] = v
             out[field] = t
-        ar = torch.arange(max_len, device=self.device)
-        out['attention_mask'] = (ar[None] < torch.tensor(
-            lengths, device=self.device)[:, None]).long()
+        if lead:  # choices are padded inside the sample with the pad id
+            out['attention_mask'] = (out['input_ids'] != self.pad_token_id).long()
+        else:
+            lengths = torch.tensor([t.shape[-1] for t in ids], device=self.device)
+            ar = torch.arange(max_len, device=self.device)
+            out['attention_mask'] = (ar[None] < lengths[:, None]).long()
         return out

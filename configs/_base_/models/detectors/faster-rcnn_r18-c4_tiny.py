@@ -18,5 +18,5 @@ detector = dict(
         rpn_proposal=dict(nms_pre=600, max_per_img=100),
         rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(
-        rpn=dict(nms_pre=300, max_per_img=50),
+        rpn=dict(nms_pre=300, max_per_img=20),
         rcnn=dict(max_per_img=20)))

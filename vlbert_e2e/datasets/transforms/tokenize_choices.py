@@ -1,0 +1,41 @@
+"""Tokenise ``[CLS] A [SEP] choice_i [SEP]`` for multiple-choice tasks (VCR)."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from vlbert_e2e.registry import TRANSFORMS
+from .tokenize import build_tokenizer
+
+
+@TRANSFORMS.register_module()
+class TokenizeChoices(BaseTransform):
+    """Pre-split words of A (``words_a``, ``word_boxes_a``) and of each choice
+    (``choices_words``, ``choices_word_boxes``) -> ``[C, L]`` ``input_ids``,
+    ``token_type_ids`` and ``text_box_index`` (each piece inherits its word's RoI).
+    A is truncated first when a pair exceeds ``max_length``. Padding uses the
+    tokenizer's pad id (the preprocessor derives the attention mask from it).
+    """
+
+    def __init__(self, tokenizer: str, max_length: int = 64) -> None:
+        self.tokenizer_name = tokenizer
+        self.max_length = max_length
+
+    def transform(self, results: dict) -> dict:
+        tok = build_tokenizer(self.tokenizer_name)
+        rows = []
+        for words, boxes in zip(results['choices_words'], results['choices_word_boxes']):
+            enc = tok(results['words_a'], words, is_split_into_words=True,
+                      truncation='only_first', max_length=self.max_length)
+            box_of = (results['word_boxes_a'], boxes)
+            seq = enc.sequence_ids()
+            rows.append((enc['input_ids'], enc['token_type_ids'],
+                         [0 if w is None else box_of[s][w]
+                          for w, s in zip(enc.word_ids(), seq)]))
+        length = max(len(r[0]) for r in rows)
+
+        def stack(k, pad):
+            return np.array([r[k] + [pad] * (length - len(r[k])) for r in rows], np.int64)
+
+        results['input_ids'] = stack(0, tok.pad_token_id)
+        results['token_type_ids'] = stack(1, 0)
+        results['text_box_index'] = stack(2, 0)
+        return results

@@ -1,0 +1,102 @@
+"""VCR: the official ``*.jsonl`` annotations and per-image metadata JSON."""
+import json
+import os.path as osp
+from collections import Counter
+from typing import List, Sequence, Tuple
+
+from mmengine.dataset import BaseDataset
+
+from vlbert_e2e.registry import DATASETS
+from .transforms.loading import BadSampleError
+
+MODES = ('q2a', 'qa2r')
+
+
+def detokenize(tokens: Sequence, objects: Sequence[str], where: str
+               ) -> Tuple[List[str], List[int]]:
+    """VCR tokens (words, or lists of object indices) -> words and, per word, the RoI
+    whose feature is its visual clue (object ``i`` -> RoI ``i + 1``; 0 = whole image).
+
+    An object becomes its class name numbered within the class (``person1``,
+    ``person2``, ``chair1``); several objects are joined with ``and``.
+    """
+    seen, names = Counter(), []
+    for o in objects:
+        seen[o] += 1
+        names.append(f'{o}{seen[o]}')
+    words, boxes = [], []
+    for tok in tokens:
+        if isinstance(tok, list):
+            for k, i in enumerate(tok):
+                if not isinstance(i, int) or not 0 <= i < len(objects):
+                    raise BadSampleError(f'{where}: object index {i} of {len(objects)}')
+                if k:
+                    words.append('and')
+                    boxes.append(0)
+                words.append(names[i])
+                boxes.append(i + 1)
+        else:
+            words.append(str(tok))
+            boxes.append(0)
+    return words, boxes
+
+
+@DATASETS.register_module()
+class VCRDataset(BaseDataset):
+    """VCR in mode ``q2a`` (question -> 4 answers) or ``qa2r`` (question + right answer
+    -> 4 rationales). Images and ``metadata_fn`` JSON (``boxes`` [x1,y1,x2,y2,score],
+    ``names``, ``width``, ``height``) live under ``data_prefix['img']``. The detections
+    of the metadata are the given RoIs (mmdet ``instances``); each word referring to an
+    object takes that object's RoI as visual clue.
+    """
+
+    def __init__(self, *args, mode: str = 'q2a', **kwargs) -> None:
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        self.mode = mode
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        prefix = self.data_prefix.get('img', '')
+        out = []
+        with open(self.ann_file, encoding='utf-8') as f:
+            for line_no, line in enumerate(f, 1):
+                if line.strip():
+                    out.append(self._parse(line, line_no, prefix))
+        return out
+
+    def _parse(self, line: str, line_no: int, prefix: str) -> dict:
+        where = f'{self.ann_file}, line {line_no}'
+        try:
+            item = json.loads(line)
+            where = f'{self.ann_file}, annot_id {item["annot_id"]}'
+            objects = item['objects']
+            meta_path = osp.join(prefix, item['metadata_fn'])
+            with open(meta_path, encoding='utf-8') as f:
+                meta = json.load(f)
+            boxes = [b[:4] for b in meta['boxes']]
+            if len(boxes) != len(objects):
+                raise BadSampleError(f'{where}: {len(objects)} objects but {len(boxes)} '
+                                     f'boxes in {meta_path}')
+            q_words, q_boxes = detokenize(item['question'], objects, where)
+            label = item.get('answer_label' if self.mode == 'q2a' else 'rationale_label')
+            if self.mode == 'q2a':
+                choices = item['answer_choices']
+            else:
+                a = item['answer_choices'][item['answer_label']]
+                a_words, a_boxes = detokenize(a, objects, where)
+                q_words, q_boxes = q_words + a_words, q_boxes + a_boxes
+                choices = item['rationale_choices']
+            if len(choices) != 4:
+                raise BadSampleError(f'{where}: expected 4 choices, got {len(choices)}')
+            c = [detokenize(ch, objects, where) for ch in choices]
+        except (json.JSONDecodeError, KeyError, TypeError, IndexError, OSError) as e:
+            raise BadSampleError(f'{where}: malformed record ({e!r})') from e
+        if not q_words:
+            raise BadSampleError(f'{where}: empty question')
+        return dict(
+            img_path=osp.join(prefix, item['img_fn']), img_id=item.get('img_id'),
+            annot_id=item['annot_id'], sample_id=item['annot_id'], label=label,
+            words_a=q_words, word_boxes_a=q_boxes,
+            choices_words=[w for w, _ in c], choices_word_boxes=[b for _, b in c],
+            instances=[dict(bbox=b, bbox_label=0, ignore_flag=0) for b in boxes])

@@ -71,3 +71,46 @@ def make_sample(h, w, n_tokens=8, boxes=None, masked=None, mlm=True, seed=0, gt=
 def batch(model, samples, training=True):
     data = dict(inputs=[x[0] for x in samples], data_samples=[x[1] for x in samples])
     return model.data_preprocessor(data, training)
+
+
+def overfit(cfg_path, loss_key, steps, batch_size=None, lr=1e-3, **model_overrides):
+    """Build the runner of a tiny config, take one batch and train on it alone;
+    returns (runner, predicted data samples of that batch in eval mode)."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(cfg_path)
+    cfg.work_dir = f'/tmp/vlbert_test_overfit_{loss_key}'
+    cfg.merge_from_dict({f'model.{k}': v for k, v in model_overrides.items()})
+    if batch_size:
+        cfg.train_dataloader.batch_size = batch_size
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        runner = Runner.from_cfg(cfg)
+        data = next(iter(runner.train_dataloader))
+    model = runner.model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = model(**model.data_preprocessor(data, True), mode='loss')[loss_key]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        return runner, model(**model.data_preprocessor(data, False), mode='predict')
+
+
+class capture_logs:
+    """Collect the messages MMEngine's current logger emits inside the block."""
+
+    def __enter__(self):
+        import logging
+        from mmengine.logging import MMLogger
+        self.messages = []
+        self.handler = logging.Handler()
+        self.handler.emit = lambda rec: self.messages.append(rec.getMessage())
+        self.logger = MMLogger.get_current_instance()
+        self.logger.addHandler(self.handler)
+        return self.messages
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)

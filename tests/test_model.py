@@ -170,3 +170,12 @@ def test_fpn_variant_pools_shared_fc_features():
     out = model(**batch(model, [make_sample(64, 96, boxes=[[4, 4, 40, 40]], seed=11)]),
                 mode='tensor')
     assert out.region.feats[0].shape == (2, 1024)
+
+
+def test_all_rois_of_a_batch_go_through_one_roi_align_call():
+    model = build_tiny_model(heads=HEADS).train()
+    layer = model.region_encoder.roi_head.bbox_roi_extractor.roi_layers[0]
+    calls = []
+    layer.register_forward_hook(lambda m, a, o: calls.append(a[1].shape[0]))
+    model(**batch(model, _two_samples()), mode='loss')
+    assert calls == [3 + 2]  # (image + 2 boxes) + (image + 1 box) in a single call

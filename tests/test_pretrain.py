@@ -1,11 +1,10 @@
 """Pretraining data and tasks: masking statistics, bad samples, the loss goes down."""
-import logging
 import os
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG
+from conftest import ROOT, TINY_TRAIN_CFG, capture_logs
 
 from vlbert_e2e.datasets import ConceptualCaptionsDataset, TextCorpusDataset
 from vlbert_e2e.datasets.transforms import (BadSampleError, MaskRoIs, MaskText,
@@ -69,13 +68,7 @@ def _cc(on_bad, ann='manifest_bad.jsonl'):
 
 
 def test_missing_and_corrupt_images_are_skipped_with_warning():
-    from mmengine.logging import MMLogger
-    msgs = []
-    handler = logging.Handler()
-    handler.emit = lambda rec: msgs.append(rec.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
+    with capture_logs() as msgs:
         ds = _cc('skip')
         # the missing file is dropped at load time, the truncated one when read
         assert len(ds) == 3
@@ -85,8 +78,6 @@ def test_missing_and_corrupt_images_are_skipped_with_warning():
         loaded = ds[bad_idx]  # MMEngine draws another sample instead
         assert not loaded['img_path'].endswith('truncated.jpg')
         assert any('truncated.jpg' in m for m in msgs)
-    finally:
-        logger.removeHandler(handler)
 
 
 def test_missing_and_corrupt_images_raise_naming_the_file():
@@ -198,15 +189,9 @@ def test_pretraining_checkpoint_loads_into_downstream_model_without_heads(tmp_pa
     path = tmp_path / 'pretrain.pth'
     torch.save(dict(state_dict=pre.state_dict(), meta=dict(iter=1)), path)
     down = build_tiny_model(heads={})
-    msgs = []
-    handler = logging.Handler()
-    handler.emit = lambda rec: msgs.append(rec.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
-        load_checkpoint(down, str(path), map_location='cpu', strict=False, logger=logger)
-    finally:
-        logger.removeHandler(handler)
+    with capture_logs() as msgs:
+        load_checkpoint(down, str(path), map_location='cpu', strict=False,
+                        logger=MMLogger.get_current_instance())
     for k, v in down.state_dict().items():
         torch.testing.assert_close(v, pre.state_dict()[k])
     log = '\n'.join(msgs)

@@ -4,8 +4,7 @@ import os
 
 import numpy as np
 import pytest
-import torch
-from conftest import ROOT
+from conftest import ROOT, overfit
 
 from vlbert_e2e.datasets import VCRDataset
 from vlbert_e2e.datasets.transforms import BadSampleError, TokenizeChoices, build_tokenizer
@@ -64,23 +63,5 @@ def test_malformed_record_names_file_and_annot_id(tmp_path):
 
 
 def test_vcr_head_overfits_a_tiny_batch():
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(TINY_VCR)
-    cfg.work_dir = '/tmp/vlbert_test_vcr_overfit'
-    cfg.train_dataloader.batch_size = 4
-    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
-        runner = Runner.from_cfg(cfg)
-        data = next(iter(runner.train_dataloader))
-    model = runner.model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    for _ in range(30):
-        loss = model(**model.data_preprocessor(data, True), mode='loss')['loss_vcr']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with torch.no_grad():
-        out = model(**model.data_preprocessor(data, False), mode='predict')
+    _, out = overfit(TINY_VCR, 'loss_vcr', steps=30, batch_size=4)
     assert [s.pred_choice for s in out] == [int(s.label) for s in out]

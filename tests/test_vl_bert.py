@@ -92,3 +92,21 @@ def test_geometry_embedding_hand_computed():
     c0 = (10 + 50) / 2 / 100 * 100
     assert emb2[0, 0].item() == pytest.approx(math.sin(c0), abs=1e-5)
     assert emb2[0, 2].item() == pytest.approx(math.cos(c0), abs=1e-5)
+
+
+def test_text_only_equals_robertamodel(tmp_path):
+    from transformers import RobertaConfig, RobertaModel
+    cfg = RobertaConfig(vocab_size=500, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64,
+                        max_position_embeddings=40)
+    RobertaModel(cfg).save_pretrained(tmp_path)
+    ref = RobertaModel.from_pretrained(tmp_path).eval()
+    vl = VLBert(pretrained=str(tmp_path)).eval()
+    ids = torch.tensor([[0, 17, 43, 99, 2], [0, 23, 2, 1, 1]])  # 1 = RoBERTa's pad
+    mask = (ids != 1).long()
+    with torch.no_grad():
+        ours = _text_only_forward(vl, ids, mask, torch.zeros_like(ids))
+        theirs = ref(input_ids=ids, attention_mask=mask)
+    real = mask.bool()
+    torch.testing.assert_close(ours.hidden[real], theirs.last_hidden_state[real],
+                               atol=1e-5, rtol=1e-5)

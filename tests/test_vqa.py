@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from conftest import ROOT
+from conftest import ROOT, overfit
 
 from vlbert_e2e.datasets import VQAv2Dataset
 from vlbert_e2e.datasets.transforms import BadSampleError
@@ -77,25 +76,7 @@ def test_malformed_question_names_file_and_record(tmp_path):
 
 
 def test_vqa_head_overfits_a_tiny_batch():
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(TINY_VQA)
-    cfg.work_dir = '/tmp/vlbert_test_vqa_overfit'
-    cfg.train_dataloader.batch_size = 6
-    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
-        runner = Runner.from_cfg(cfg)
-        data = next(iter(runner.train_dataloader))
-    model = runner.model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    for _ in range(40):
-        loss = model(**model.data_preprocessor(data, True), mode='loss')['loss_vqa']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with torch.no_grad():
-        out = model(**model.data_preprocessor(data, False), mode='predict')
+    runner, out = overfit(TINY_VQA, 'loss_vqa', steps=40, batch_size=6)
     answers = runner.train_dataloader.dataset.metainfo['answers']
     acc = sum(vqa_accuracy(answers[s.pred_answer_index], s.gt_answers) for s in out)
     assert acc / len(out) == pytest.approx(1.0)

@@ -21,6 +21,8 @@ class RefCOCODataset(MMDetRefCocoDataset):
     ``instances`` (the candidate RoIs of the ``given`` box source, read by mmdet's
     ``LoadAnnotations``), ``ref_index`` (which of them is referred to) and, for the
     metric, the referred box in original image coordinates (``ref_bbox``, x1y1x2y2).
+    Instance labels are COCO category indices, so the boxes can also train the
+    detector (``PackVLInputs(with_det_gt=True)`` + ``det_loss_weight``).
     """
 
     def load_data_list(self) -> List[dict]:
@@ -28,6 +30,10 @@ class RefCOCODataset(MMDetRefCocoDataset):
         self.instances = mmengine.load(self.ann_file, file_format='json')
         self._init_refs()
         images = {img['id']: img for img in self.instances['images']}
+        # detector label = index of the COCO category (sorted by id), as mmdet's CocoDataset
+        cats = sorted(self.instances.get('categories', []), key=lambda c: c['id'])
+        label_of = {c['id']: i for i, c in enumerate(cats)}
+        self._metainfo['classes'] = tuple(c['name'] for c in cats)
         anns_of_image = defaultdict(list)
         for ann in self.instances['annotations']:
             anns_of_image[ann['image_id']].append(ann)
@@ -44,7 +50,8 @@ class RefCOCODataset(MMDetRefCocoDataset):
             ids = [a['id'] for a in cands]
             if ref['ann_id'] not in ids:
                 raise BadSampleError(f'{where}: ann_id {ref["ann_id"]} not in its image')
-            instances = [dict(bbox=self._xyxy(a['bbox'], where), bbox_label=0, ignore_flag=0)
+            instances = [dict(bbox=self._xyxy(a['bbox'], where), ignore_flag=0,
+                              bbox_label=label_of.get(a.get('category_id'), 0))
                          for a in cands]
             for sent in ref['sentences']:
                 text = sent.get('raw') or sent.get('sent')

@@ -1,18 +1,8 @@
-# The original RefCOCO+ fine-tuning recipe: AdamW, 20 epochs, warmup then linear decay;
-# the detector learns 10x slower.
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-7 * 256, betas=(0.9, 0.999), eps=1e-6,
-                   weight_decay=1e-4),
-    clip_grad=dict(max_norm=10, norm_type=2),
-    paramwise_cfg=dict(bypass_duplicate=True, norm_decay_mult=0.0, bias_decay_mult=0.0,
-                       custom_keys={'region_encoder.detector.': dict(lr_mult=0.1)}))
+# The original RefCOCO+ fine-tuning recipe: AdamW, 20 epochs, warmup then linear decay.
+_base_ = './finetune_adamw.py'
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
     dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True, begin=0,
          end=20, convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-auto_scale_lr = dict(enable=False, base_batch_size=256)
+train_cfg = dict(max_epochs=20)

@@ -1,18 +1,3 @@
-# The original VQA fine-tuning recipe: AdamW, 5 epochs, linear warmup 500 iterations
-# then linear decay; the detector learns 10x slower than the VL part.
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6.25e-7 * 256, betas=(0.9, 0.999), eps=1e-6,
-                   weight_decay=1e-4),
-    clip_grad=dict(max_norm=10, norm_type=2),
-    paramwise_cfg=dict(bypass_duplicate=True, norm_decay_mult=0.0, bias_decay_mult=0.0,
-                       custom_keys={'region_encoder.detector.': dict(lr_mult=0.1)}))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True, begin=0,
-         end=5, convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-auto_scale_lr = dict(enable=False, base_batch_size=256)
+# The original VQA fine-tuning recipe: AdamW, 5 epochs, warmup 500 then linear decay.
+_base_ = './finetune_adamw.py'
+optim_wrapper = dict(optimizer=dict(lr=6.25e-7 * 256))

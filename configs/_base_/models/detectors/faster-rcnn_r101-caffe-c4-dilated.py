@@ -15,4 +15,7 @@ detector = dict(
         bbox_roi_extractor=dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=1,
                            aligned=False)),
-        bbox_head=dict(roi_feat_size=14, num_classes=1600)))
+        bbox_head=dict(roi_feat_size=14, num_classes=1600)),
+    # every proposal passes the (dilated, 14x14) res5 head when the detector supplies
+    # boxes: 300 proposals instead of mmdet's 1000 keep that affordable
+    test_cfg=dict(rpn=dict(nms_pre=3000, max_per_img=300)))

@@ -76,7 +76,9 @@ def test_malformed_question_names_file_and_record(tmp_path):
 
 
 def test_vqa_head_overfits_a_tiny_batch():
-    runner, out = overfit(TINY_VQA, 'loss_vqa', steps=40, batch_size=6)
+    # no RoIs but the image box: the test is about the head and its labels
+    runner, out = overfit(TINY_VQA, 'loss_vqa', steps=40, batch_size=6,
+                          **{'region_encoder.box_source': 'given'})
     answers = runner.train_dataloader.dataset.metainfo['answers']
     acc = sum(vqa_accuracy(answers[s.pred_answer_index], s.gt_answers) for s in out)
     assert acc / len(out) == pytest.approx(1.0)

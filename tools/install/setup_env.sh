@@ -46,12 +46,17 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 STEP="build-tools"
-"${PIP[@]}" install -q "pip>=24" "setuptools<81" wheel ninja psutil
+# mmcv's setup.py and mmengine import pkg_resources, gone from setuptools 81; torch needs
+# >= 77.0.3. The constraint file keeps later installs from upgrading it.
+CONSTRAINTS="$VENV/vlbert-constraints.txt"
+echo "setuptools>=77.0.3,<81" >"$CONSTRAINTS"
+"${PIP[@]}" install -q "pip>=24"
+"${PIP[@]}" install -q -c "$CONSTRAINTS" "setuptools>=77.0.3,<81" wheel ninja psutil
 
 STEP="torch"
 TORCH_PIN=$(grep -E '^torch==' "$ROOT/requirements.txt")
 TV_PIN=$(grep -E '^torchvision==' "$ROOT/requirements.txt")
-"${PIP[@]}" install -q "$TORCH_PIN" "$TV_PIN"
+"${PIP[@]}" install -q -c "$CONSTRAINTS" "$TORCH_PIN" "$TV_PIN"
 
 STEP="mmcv"
 if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'; mmcv.ops.get_compiler_version()" 2>/dev/null; then
@@ -91,9 +96,9 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
 fi
 
 STEP="requirements"
-"${PIP[@]}" install -q -r "$ROOT/requirements.txt"
+"${PIP[@]}" install -q -c "$CONSTRAINTS" -r "$ROOT/requirements.txt"
 # mmcv's own runtime deps (we installed it with --no-deps)
-"${PIP[@]}" install -q addict packaging Pillow pyyaml yapf
+"${PIP[@]}" install -q -c "$CONSTRAINTS" addict packaging Pillow pyyaml yapf
 
 STEP="package"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"

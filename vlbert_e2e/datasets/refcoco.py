@@ -60,7 +60,7 @@ class RefCOCODataset(MMDetRefCocoDataset):
                 ref_index = ids.index(ref['ann_id'])
                 out.append(dict(
                     img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
-                    text=text, sample_id=sent.get('sent_id'), ref_id=ref['ref_id'],
+                    text=text, sample_id=sent.get('sent_id'), ref_id=ref['ref_id'], task='ground',
                     instances=instances, ref_index=ref_index,
                     ref_bbox=instances[ref_index]['bbox']))
         return out

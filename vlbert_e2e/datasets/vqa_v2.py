@@ -72,7 +72,7 @@ class VQAv2Dataset(BaseDataset):
                 raise BadSampleError(f'{where}: missing or non-integer image_id')
             rec = dict(
                 question_id=qid, image_id=q['image_id'], img_id=q['image_id'],
-                text=q['question'], sample_id=qid,
+                text=q['question'], sample_id=qid, task='vqa',
                 img_path=osp.join(self.data_prefix.get('img', ''),
                                   self.img_name_template.format(
                                       subtype=subtype, image_id=q['image_id'])))

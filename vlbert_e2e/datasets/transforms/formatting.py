@@ -15,6 +15,7 @@ class PackVLInputs(PackDetInputs):
     """mmdet's ``PackDetInputs`` (image -> CHW tensor, metainfo, gt instances), plus
     the text fields and the RoI fields of VL-BERT.
 
+    A ``task`` key (``'vqa'``, ``'ground'`` ...) always goes to the metainfo.
     ``gt_bboxes`` are the sample's *given RoIs* (packed as ``gt_boxes``). They also
     become ``gt_instances`` (detector ground truth for the joint detection loss) when
     ``with_det_gt=True``. A text-only sample (no ``img``) gets ``inputs=None``.
@@ -36,6 +37,8 @@ class PackVLInputs(PackDetInputs):
         det = super().transform(results) if has_img else dict(data_samples=None)
         sample = VLDataSample(metainfo=det['data_samples'].metainfo
                               if has_img else {k: results[k] for k in self.meta_keys})
+        if results.get('task') is not None:  # which head answers (multi-task batches)
+            sample.set_metainfo(dict(task=results['task']))
         if has_img and self.with_det_gt:
             sample.gt_instances = det['data_samples'].gt_instances
         if 'gt_bboxes' in results:

@@ -1,5 +1,6 @@
 from .grounding_accuracy import GroundingAccuracy
+from .unique_image_coco_metric import UniqueImageCocoMetric
 from .vcr_accuracy import VCRAccuracy
 from .vqa_accuracy import VQAAccuracy
 
-__all__ = ['GroundingAccuracy', 'VCRAccuracy', 'VQAAccuracy']
+__all__ = ['GroundingAccuracy', 'UniqueImageCocoMetric', 'VCRAccuracy', 'VQAAccuracy']

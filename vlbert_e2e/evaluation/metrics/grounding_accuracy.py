@@ -21,6 +21,8 @@ class GroundingAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for s in data_samples:
+            if 'ref_bbox' not in s:  # another task's sample in a multi-task loader
+                continue
             pred = torch.as_tensor(s['pred_ref_box'], dtype=torch.float32).view(1, 4)
             gt = torch.as_tensor(s['ref_bbox'], dtype=torch.float32).view(1, 4)
             self.results.append(float(bbox_overlaps(pred, gt)[0, 0]))

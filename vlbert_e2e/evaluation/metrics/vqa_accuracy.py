@@ -37,6 +37,8 @@ class VQAAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         for s in data_samples:  # MMEngine's evaluator hands over ``to_dict()`` samples
+            if 'question_id' not in s:  # another task's sample in a multi-task loader
+                continue
             answer = s.get('pred_answer')
             if answer is None:
                 answer = self.dataset_meta['answers'][int(s['pred_answer_index'])]

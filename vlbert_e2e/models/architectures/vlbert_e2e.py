@@ -43,13 +43,17 @@ class VLBertE2E(BaseModel):
             and ``out_dim`` default to the detector's feature size and the hidden size.
         heads: ``{name: head config}``; each head adds its losses / predictions.
         data_preprocessor: config of :class:`VLDataPreprocessor`.
+        predict_detections: in ``predict``, also write the detector's detections
+            (``pred_instances``, original image coordinates) from the same backbone pass.
     """
 
     def __init__(self, region_encoder: dict, vl_bert: dict,
                  visual_embedding: Optional[dict] = None,
                  heads: Optional[Dict[str, dict]] = None,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None) -> None:
+                 data_preprocessor: Optional[dict] = None,
+                 predict_detections: bool = False, init_cfg=None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.predict_detections = predict_detections
         self.region_encoder = MODELS.build(region_encoder)
         self.vl_bert = MODELS.build(vl_bert)
         ve = copy.deepcopy(visual_embedding or {})
@@ -177,6 +181,12 @@ class VLBertE2E(BaseModel):
         out = self.encode(inputs, data_samples)
         for head in self.heads.values():
             head.predict(out, data_samples)
+        if self.predict_detections and out.region is not None:
+            img_samples = [s for s, h in zip(data_samples, inputs['has_image'].tolist()) if h]
+            results = self.region_encoder.detect(out.region.feature_maps, img_samples,
+                                                 rescale=True)
+            for s, r in zip(img_samples, results):
+                s.pred_instances = r
         return data_samples
 
     def detect(self, inputs: dict, data_samples: List, rescale: bool = True) -> List:

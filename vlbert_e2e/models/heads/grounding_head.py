@@ -43,12 +43,14 @@ class GroundingHead(BaseVLHead):
         return valid
 
     def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
-        if not all('ref_index' in s for s in data_samples):
+        rows = [i for i, s in enumerate(data_samples) if 'ref_index' in s]
+        if not rows:  # other samples of a multi-task batch refer to nothing
             return {}
-        logits = self._logits(out)
-        valid = self._candidates(out)
-        ref = torch.stack([s.gt_boxes[int(s.ref_index)] for s in data_samples]).to(logits)
-        iou = torch.stack([bbox_overlaps(out.roi_boxes[i], ref[i:i + 1])[:, 0]
+        r = torch.as_tensor(rows, device=out.roi_boxes.device)
+        logits, valid, boxes = self._logits(out)[r], self._candidates(out)[r], out.roi_boxes[r]
+        ref = torch.stack([data_samples[i].gt_boxes[int(data_samples[i].ref_index)]
+                           for i in rows]).to(logits)
+        iou = torch.stack([bbox_overlaps(boxes[i], ref[i:i + 1])[:, 0]
                            for i in range(len(ref))])
         target = (iou > self.pos_iou).float()
         if not valid.any():  # e.g. the detector found nothing: no candidate to score
@@ -59,9 +61,12 @@ class GroundingHead(BaseVLHead):
         return dict(loss_ground=self.loss_weight * loss, acc_ground=acc.detach())
 
     def predict(self, out, data_samples: List) -> None:
+        """Fills samples whose metainfo ``task`` is ``'ground'`` (all when unset)."""
         logits = self._logits(out).masked_fill(~self._candidates(out), float('-inf'))
         score, best = logits.sigmoid().max(-1)
         for i, s in enumerate(data_samples):
+            if s.metainfo.get('task', 'ground') != 'ground':
+                continue
             box = out.roi_boxes[i, best[i]].clone()
             sx, sy = s.metainfo.get('scale_factor', (1.0, 1.0))
             box /= box.new_tensor([sx, sy, sx, sy])

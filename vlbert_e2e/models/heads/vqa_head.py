@@ -14,8 +14,9 @@ class VQAHead(BaseVLHead):
     """``[CLS] question [SEP] [MASK] [SEP] RoIs`` -> MLP at ``[MASK]`` -> answer logits.
 
     Loss: binary cross-entropy against the soft scores (``answer_indices`` /
-    ``answer_weights`` of the sample), summed over answers and averaged over the batch,
-    as the original. Predict writes ``pred_answer_index``, ``pred_answer_score`` and,
+    ``answer_weights`` of the sample), summed over answers and averaged over the
+    samples, as the original. Only samples with an answer slot take part, so VQA can
+    share a multi-task batch. Predict writes ``pred_answer_index``, ``pred_answer_score`` and,
     when ``answers`` (the vocabulary, e.g. the dataset's ``metainfo``) is set,
     ``pred_answer``.
 
@@ -42,13 +43,12 @@ class VQAHead(BaseVLHead):
             nn.ReLU(inplace=True), nn.Dropout(self.dropout),
             nn.Linear(self.classifier_hidden, self.num_answers))
 
-    def _logits(self, out, data_samples: List) -> Tensor:
-        if any('answer_position' not in s for s in data_samples):
+    def _logits(self, out, data_samples: List, rows: List[int]) -> Tensor:
+        if any('answer_position' not in data_samples[i] for i in rows):
             raise KeyError('VQAHead needs answer_position: use Tokenize(mask_as_text_b=True)')
-        pos = torch.as_tensor([int(s.answer_position) for s in data_samples],
-                              device=out.seq.hidden.device)
-        rows = torch.arange(len(pos), device=pos.device)
-        return self.final_mlp(out.seq.hidden[rows, pos])
+        dev = out.seq.hidden.device
+        pos = torch.as_tensor([int(data_samples[i].answer_position) for i in rows], device=dev)
+        return self.final_mlp(out.seq.hidden[torch.as_tensor(rows, device=dev), pos])
 
     def targets(self, data_samples: List, device) -> Tensor:
         t = torch.zeros((len(data_samples), self.num_answers), device=device)
@@ -58,18 +58,21 @@ class VQAHead(BaseVLHead):
         return t
 
     def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
-        if not all('answer_indices' in s for s in data_samples):
+        rows = [i for i, s in enumerate(data_samples) if 'answer_indices' in s]
+        if not rows:  # other samples of a multi-task batch are not VQA questions
             return {}
-        logits = self._logits(out, data_samples)
-        tgt = self.targets(data_samples, logits.device)
+        logits = self._logits(out, data_samples, rows)
+        tgt = self.targets([data_samples[i] for i in rows], logits.device)
         loss = F.binary_cross_entropy_with_logits(logits, tgt) * self.num_answers
         acc = tgt.gather(1, logits.argmax(-1, keepdim=True)).mean()
         return dict(loss_vqa=self.loss_weight * loss, acc_vqa=acc.detach())
 
     def predict(self, out, data_samples: List) -> None:
-        prob = self._logits(out, data_samples).sigmoid()
-        score, idx = prob.max(-1)
-        for s, i, sc in zip(data_samples, idx.tolist(), score.tolist()):
+        rows = [i for i, s in enumerate(data_samples) if 'answer_position' in s]
+        if not rows:
+            return
+        score, idx = self._logits(out, data_samples, rows).sigmoid().max(-1)
+        for s, i, sc in zip([data_samples[r] for r in rows], idx.tolist(), score.tolist()):
             s.pred_answer_index, s.pred_answer_score = i, sc
             if self.answers is not None:
                 s.pred_answer = self.answers[i]

@@ -31,6 +31,7 @@ class RegionOutput:
     cls_dist: Optional[List[Tensor]]  # [K_i, C+1] detector class distribution, unmasked
     img_wh: List[Tensor]          # [2] width, height of the resized image
     det_losses: Dict[str, Tensor]
+    feature_maps: Tuple[Tensor, ...] = ()  # the backbone (+neck) outputs of this pass
 
 
 @MODELS.register_module()
@@ -47,7 +48,7 @@ class DetectorRegionEncoder(BaseModule):
         max_det_boxes: at most this many detector boxes per image.
         det_score_thr: drop detections below this score.
         det_loss_weight: weight of the detector's own RPN + RCNN losses (keys
-            prefixed ``det_``) when the samples carry ``gt_instances``; 0 disables.
+            prefixed ``det_``) on the samples that carry ``gt_instances``; 0 disables.
         det_mask_prob: for ``detector`` boxes in training, chance that a box is
             chosen for masked RoI classification (its pixels zeroed); 0 disables.
             Given boxes are masked by the pipeline (``roi_masked`` of the sample).
@@ -191,11 +192,12 @@ class DetectorRegionEncoder(BaseModule):
                     _, cls_score = self.roi_features(x_clean, rois)
             cls_dist = list(cls_score.detach().softmax(-1).split(counts))
         det_losses = {}
-        if self.training and self.det_loss_weight > 0 and all(
-                'gt_instances' in s for s in samples):
-            det_losses = self.det_loss(x, samples)
+        with_gt = [i for i, s in enumerate(samples) if 'gt_instances' in s]
+        if self.training and self.det_loss_weight > 0 and with_gt:
+            idx = torch.as_tensor(with_gt, device=imgs.device)
+            det_losses = self.det_loss(tuple(f[idx] for f in x), [samples[i] for i in with_gt])
         return RegionOutput(boxes, list(app.split(counts)), masked, cls_dist, img_wh,
-                            det_losses)
+                            det_losses, x)
 
     # ------------------------------------------------------------------ boxes
     def _given_boxes(self, s: DetDataSample, imgs: Tensor) -> Tensor:

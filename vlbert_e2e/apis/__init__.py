@@ -1,0 +1,3 @@
+from .inferencer import InferenceError, VLBertInferencer
+
+__all__ = ['VLBertInferencer', 'InferenceError']

@@ -28,9 +28,10 @@ def tiny_model_cfg(**region):
 
 
 def build_tiny_model(heads=None, visual_gain=None, **region):
+    from mmengine.registry import DefaultScope
+
     import vlbert_e2e.models  # noqa: F401 (registers)
     from vlbert_e2e.registry import MODELS
-    from mmengine.registry import DefaultScope
     cfg = tiny_model_cfg(**region)
     if heads is not None:
         cfg.heads = heads
@@ -43,6 +44,7 @@ def build_tiny_model(heads=None, visual_gain=None, **region):
 def make_sample(h, w, n_tokens=8, boxes=None, masked=None, mlm=True, seed=0, gt=False):
     """(uint8 CHW image tensor, VLDataSample) as PackVLInputs produces them."""
     from mmengine.structures import InstanceData
+
     from vlbert_e2e.structures import VLDataSample
     g = torch.Generator().manual_seed(seed)
     img = torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g)
@@ -104,6 +106,7 @@ class capture_logs:
 
     def __enter__(self):
         import logging
+
         from mmengine.logging import MMLogger
         self.messages = []
         self.handler = logging.Handler()

@@ -59,6 +59,7 @@ def test_zero_initial_visual_gain_opens_after_first_step():
 
 def test_detection_mode_equals_mmdet_fasterrcnn_predict():
     from mmengine.registry import DefaultScope
+
     from vlbert_e2e.registry import MODELS
     model = build_tiny_model(heads={}).eval()
     det_cfg = copy.deepcopy(tiny_model_cfg().region_encoder.detector)
@@ -153,9 +154,10 @@ def test_text_only_and_image_samples_in_one_batch():
 
 
 def test_fpn_variant_pools_shared_fc_features():
+    from conftest import ROOT
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    from conftest import ROOT
+
     from vlbert_e2e.registry import MODELS
     cfg = Config.fromfile(f'{ROOT}/configs/_base_/models/vlbert-base_faster-rcnn-r50-fpn.py')
     m = cfg.model

@@ -7,8 +7,13 @@ import torch
 from conftest import ROOT, TINY_TRAIN_CFG, capture_logs
 
 from vlbert_e2e.datasets import ConceptualCaptionsDataset, TextCorpusDataset
-from vlbert_e2e.datasets.transforms import (BadSampleError, MaskRoIs, MaskText,
-                                            Tokenize, build_tokenizer)
+from vlbert_e2e.datasets.transforms import (
+    BadSampleError,
+    MaskRoIs,
+    MaskText,
+    Tokenize,
+    build_tokenizer,
+)
 
 TOK = 'pkg://minilm-l6'
 CC = os.path.join(ROOT, 'tests/data/cc')

@@ -40,6 +40,7 @@ def test_tiny_faster_rcnn_from_our_config_trains_and_predicts():
     from conftest import make_sample
     from mmdet.structures import DetDataSample
     from mmengine.registry import DefaultScope
+
     from vlbert_e2e.registry import MODELS
     cfg = Config.fromfile(os.path.join(
         ROOT, 'configs/_base_/models/detectors/faster-rcnn_r18-c4_tiny.py'))
@@ -75,6 +76,7 @@ def test_every_config_parses(path):
 
 def test_registry_is_child_of_mmengine():
     from mmengine.registry import MODELS as ROOT_MODELS
+
     from vlbert_e2e.registry import MODELS
     assert MODELS.parent is ROOT_MODELS and MODELS.scope == 'vlbert_e2e'
     assert Config.fromfile(os.path.join(

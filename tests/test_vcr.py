@@ -11,7 +11,8 @@ from vlbert_e2e.datasets.transforms import BadSampleError, TokenizeChoices, buil
 from vlbert_e2e.evaluation import vcr_joint_accuracy
 
 VCR = os.path.join(ROOT, 'tests/data/vcr')
-TINY_VCR = os.path.join(ROOT, 'configs/vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture.py')
+TINY_VCR = os.path.join(
+    ROOT, 'configs/vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture.py')
 
 
 def _ds(mode='q2a', ann='train.jsonl'):

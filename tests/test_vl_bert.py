@@ -9,9 +9,9 @@ from vlbert_e2e.models.vl_bert import VLBert, box_geometry_embedding
 
 
 def _text_only_forward(vl, ids, mask, tt):
-    b, l = ids.shape
+    b, n = ids.shape
     h = vl.hidden_size
-    return vl(ids, mask, tt, torch.zeros(b, l, h), torch.zeros(b, 1, h),
+    return vl(ids, mask, tt, torch.zeros(b, n, h), torch.zeros(b, 1, h),
               torch.zeros(b, 1, dtype=torch.bool), torch.zeros(b, 1, dtype=torch.bool))
 
 

@@ -1,5 +1,6 @@
 """Evaluate a checkpoint (MMDetection's tools/test.py arguments)."""
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -48,7 +49,12 @@ def main(argv=None):
             sys.exit('error: --out must be a .pkl or .pickle file')
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    runner.test()
+    metrics = runner.test()
+    path = osp.join(cfg.work_dir, 'test_metrics.json')
+    with open(path, 'w') as f:
+        json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
+    runner.logger.info(f'metrics written to {path}')
+    return metrics
 
 
 if __name__ == '__main__':

@@ -1,9 +1,10 @@
 """Time training steps and predict calls of a config on synthetic batches.
 
-Example (the figures in docs/benchmarks.md):
-    python tools/analysis_tools/benchmark.py configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py \
-        --img-size 600 1000 --batch-size 2 --num-boxes 36 --steps 5 \
-        --cfg-options model.vl_bert.pretrained=None
+Example (docs/benchmarks.md has the exact commands behind its figures):
+    python tools/analysis_tools/benchmark.py \
+        configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py \
+        --img-size 600 800 --batch-size 2 --num-boxes 36 --steps 3 \
+        --cfg-options model.vl_bert.pretrained=None model.region_encoder.box_source=given
 Reports samples/s, peak memory (process RSS on CPU, max allocated on CUDA) and the
 forward-time split between the detector (region encoder) and the VL-BERT encoder.
 """

@@ -10,8 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
-from vlbert_e2e.datasets.transforms import (LoadVLImage, PackVLInputs, Tokenize,
-                                            build_tokenizer)
+from vlbert_e2e.datasets.transforms import LoadVLImage, PackVLInputs, Tokenize, build_tokenizer
 from vlbert_e2e.registry import MODELS, TRANSFORMS
 
 TASKS = ('vqa', 'ground', 'fill', 'detect')

@@ -5,5 +5,6 @@ from .transforms import *  # noqa: F401,F403
 from .vcr import VCRDataset
 from .vqa_v2 import VQAv2Dataset, read_answer_vocab
 
-__all__ = ['ConceptualCaptionsDataset', 'RefCOCODataset', 'TextCorpusDataset', 'VCRDataset', 'VQAv2Dataset',
+__all__ = ['ConceptualCaptionsDataset', 'RefCOCODataset', 'TextCorpusDataset', 'VCRDataset',
+           'VQAv2Dataset',
            'read_answer_vocab']

@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import DATASETS
+
 from .transforms.loading import BadSampleError
 
 

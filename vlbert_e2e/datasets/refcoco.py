@@ -7,6 +7,7 @@ import mmengine
 from mmdet.datasets import RefCocoDataset as MMDetRefCocoDataset
 
 from vlbert_e2e.registry import DATASETS
+
 from .transforms.loading import BadSampleError
 
 

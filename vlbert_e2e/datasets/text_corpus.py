@@ -4,6 +4,7 @@ from typing import List
 from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
+
 from .transforms.tokenize import build_tokenizer
 
 

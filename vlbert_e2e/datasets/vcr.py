@@ -7,6 +7,7 @@ from typing import List, Sequence, Tuple
 from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
+
 from .transforms.loading import BadSampleError
 
 MODES = ('q2a', 'qa2r')

@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
 from vlbert_e2e.registry import DATASETS
+
 from .transforms.loading import BadSampleError
 
 

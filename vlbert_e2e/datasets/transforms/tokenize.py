@@ -7,6 +7,7 @@ from transformers import AutoTokenizer
 
 from vlbert_e2e.registry import TRANSFORMS
 from vlbert_e2e.utils.offline_models import resolve_model_path
+
 from .loading import BadSampleError
 
 

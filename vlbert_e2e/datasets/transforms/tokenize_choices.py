@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from vlbert_e2e.registry import TRANSFORMS
+
 from .tokenize import build_tokenizer
 
 

@@ -8,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import METRICS
+
 from ..functional.vqa_eval import vqa_accuracy
 
 

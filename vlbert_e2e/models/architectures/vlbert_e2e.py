@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
 from vlbert_e2e.registry import MODELS
+
 from ..region_encoders import RegionOutput
 from ..vl_bert.vl_bert import VLSequence
 

@@ -7,6 +7,7 @@ from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
+
 from .base_vl_head import BaseVLHead
 
 

@@ -9,6 +9,7 @@ from transformers.activations import ACT2FN
 
 from vlbert_e2e.registry import MODELS
 from vlbert_e2e.utils.hf_weights import load_hf_state_dict
+
 from .base_vl_head import BaseVLHead
 
 

@@ -6,6 +6,7 @@ from torch import Tensor, nn
 from transformers.activations import ACT2FN
 
 from vlbert_e2e.registry import MODELS
+
 from .base_vl_head import BaseVLHead
 
 

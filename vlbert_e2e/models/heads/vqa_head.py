@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
+
 from .base_vl_head import BaseVLHead
 
 

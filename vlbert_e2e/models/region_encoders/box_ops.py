@@ -1,5 +1,5 @@
 """Box helpers the detector does not provide (written by hand, vectorised)."""
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from torch import Tensor

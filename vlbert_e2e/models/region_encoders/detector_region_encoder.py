@@ -17,6 +17,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
+
 from .box_ops import clip_and_fix_boxes, masked_pixel_map
 
 BOX_SOURCES = ('given', 'detector', 'given+detector')

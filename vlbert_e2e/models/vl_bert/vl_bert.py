@@ -54,7 +54,8 @@ class VLBert(BaseModule):
         if pretrained is not None:
             attn = overrides.pop('attn_implementation')
             self.bert, info = AutoModel.from_pretrained(
-                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer, attn_implementation=attn,
+                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
+                attn_implementation=attn,
                 output_loading_info=True, **overrides)
             MMLogger.get_current_instance().info(
                 f'VLBert: loaded {pretrained}; missing keys: {info["missing_keys"]}; '
@@ -117,7 +118,7 @@ class VLBert(BaseModule):
                 gets no [END] token and its text uses the auxiliary visual embedding.
             roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
         """
-        b, l = input_ids.shape
+        b, n_text = input_ids.shape
         r = roi_feats.shape[1]
         dev = input_ids.device
         if token_type_ids is None:
@@ -139,7 +140,7 @@ class VLBert(BaseModule):
         roi_emb = ling + self.visual_ln_object(roi_feats)
 
         embeds = text_emb.new_zeros((b, t, text_emb.shape[-1]))
-        keep_l = min(l, t)
+        keep_l = min(n_text, t)
         embeds[:, :keep_l] = text_emb[:, :keep_l]
         ar_r = torch.arange(r, device=dev)
         roi_pos = torch.where(roi_valid, text_len[:, None] + ar_r[None], -1)

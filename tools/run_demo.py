@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CFG = 'configs/demo/vlbert-minilm_faster-rcnn-r18-c4_1xb8-1200i_shapes.py'
+CFG = 'configs/demo/vlbert-minilm_faster-rcnn-r18-c4_1xb8-300i_shapes.py'
 DATA = 'data/shapes'
 
 
@@ -75,6 +75,12 @@ def main(argv=None):
         ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', CFG,
          '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
          '--out-dir', vis + '_ground'])
+    import matplotlib  # installed with mmdet; ships a real photograph
+    photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
+    if os.path.isfile(photo):
+        run('the same model on a real photograph (not shapes: any answer is a guess)',
+            ['tools/demo.py', photo, '--config', CFG, '--checkpoint', ckpt, '--task', 'vqa',
+             '--text', 'how many shapes are there?', '--out-dir', vis + '_photo'])
     with open(os.path.join(ROOT, args.work_dir, 'test_metrics.json')) as f:
         metrics = json.load(f)
     chance = chance_levels()

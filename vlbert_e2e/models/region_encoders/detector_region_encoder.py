@@ -87,9 +87,7 @@ class DetectorRegionEncoder(BaseModule):
         """Size of the appearance feature (2048 for R50/101-C4, 1024 for FPN)."""
         head = self.roi_head
         if head.with_shared_head:
-            sh = head.shared_head
-            last = getattr(sh, sh.layer_name if hasattr(sh, 'layer_name') else 'layer4')
-            block = last[-1]
+            block = list(head.shared_head.children())[-1][-1]  # last block of the res layer
             return (block.conv3 if hasattr(block, 'conv3') else block.conv2).out_channels
         bh = head.bbox_head
         return bh.shared_out_channels if hasattr(bh, 'shared_out_channels') else bh.in_channels

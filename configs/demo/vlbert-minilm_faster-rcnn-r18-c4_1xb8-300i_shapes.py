@@ -11,7 +11,7 @@ tokenizer = 'pkg://minilm-l6'
 data_root = 'data/shapes/'
 classes = ('circle', 'square', 'triangle')
 scale = (160, 160)
-max_iters = 1200
+max_iters = 300
 
 model = dict(
     region_encoder=dict(
@@ -20,9 +20,9 @@ model = dict(
         detector=dict(
             # 7x7 RoIAlign -> 4x4 after res5: 4x cheaper than 14x14 on 2 CPU cores
             roi_head=dict(bbox_roi_extractor=dict(roi_layer=dict(output_size=7)),
-                          bbox_head=dict(num_classes=len(classes))),
+                          bbox_head=dict(num_classes=len(classes), roi_feat_size=4)),
             train_cfg=dict(rcnn=dict(sampler=dict(num=32))),
-            test_cfg=dict(rcnn=dict(score_thr=0.05, max_per_img=20))))),
+            test_cfg=dict(rcnn=dict(score_thr=0.05, max_per_img=20)))),
     visual_embedding=dict(geometry_dim=512, dropout=0.1),
     vl_bert=dict(_delete_=True, type='VLBert', pretrained=tokenizer, visual_ln_init_gain=0.1),
     heads=dict(vqa=dict(type='VQAHead', num_answers=12, classifier_hidden=256),
@@ -86,7 +86,7 @@ val_evaluator = [
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
-    optimizer=dict(lr=2e-4, weight_decay=1e-4),
+    optimizer=dict(lr=3e-4, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'region_encoder.detector.': dict(lr_mult=5.0),
                                     'heads.': dict(lr_mult=5.0)}))
 param_scheduler = [
@@ -96,6 +96,6 @@ param_scheduler = [
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 default_hooks = dict(logger=dict(interval=50),
-                     checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1))
+                     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False, window_size=50)
 randomness = dict(seed=0)

@@ -102,3 +102,16 @@ def test_tiny_vqa_trains_and_tests_through_the_tools(tmp_path):
     assert 'vqa/accuracy' in r.stdout + r.stderr and os.path.isfile(out)
     res = json.load(open(tmp_path / 'vqa.json'))
     assert len(res) == 6 and set(res[0]) == {'question_id', 'answer'}
+
+
+def test_coco_instances_become_given_boxes_and_detector_targets(tmp_path):
+    coco = dict(images=[dict(id=1, file_name='x.jpg', width=128, height=96)],
+                categories=[dict(id=7, name='b'), dict(id=3, name='a')],
+                annotations=[dict(id=1, image_id=1, category_id=7, bbox=[10, 20, 30, 40],
+                                  iscrowd=0, area=1200)])
+    path = tmp_path / 'instances.json'
+    path.write_text(json.dumps(coco))
+    ds = _dataset(instances_file=str(path))
+    assert ds.get_data_info(0)['instances'] == [
+        dict(bbox=[10, 20, 40, 60], bbox_label=1, ignore_flag=0)]  # category 7 sorts second
+    assert ds.get_data_info(2)['instances'] == []  # image 2 has no box in that file

@@ -34,12 +34,17 @@ class VQAv2Dataset(BaseDataset):
     Args:
         answer_vocab: text file, one answer a line; becomes ``metainfo['answers']``.
         answer_file: annotations JSON; ``None`` for test-dev/test-std.
+        instances_file: optional COCO instances JSON of the same images: their boxes
+            become the sample's ``instances`` (given RoIs, and detector ground truth for
+            the joint detection loss with ``PackVLInputs(with_det_gt=True)``).
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
+                 instances_file: Optional[str] = None,
                  img_name_template: str = 'COCO_{subtype}_{image_id:012d}.jpg',
                  **kwargs) -> None:
         self.answer_file = answer_file
+        self.instances_file = instances_file
         self.img_name_template = img_name_template
         answers = read_answer_vocab(answer_vocab)
         kwargs['metainfo'] = dict(kwargs.get('metainfo') or {}, answers=answers)
@@ -53,6 +58,24 @@ class VQAv2Dataset(BaseDataset):
         except (OSError, json.JSONDecodeError) as e:
             raise ValueError(f'cannot read {path}: {e}') from e
 
+    def _image_instances(self) -> dict:
+        """image_id -> mmdet instances from a COCO instances file (labels: category
+        index by sorted id, as mmdet's CocoDataset)."""
+        path = self.instances_file
+        if self.data_root and not osp.isabs(path):
+            path = osp.join(self.data_root, path)
+        coco = self._load_json(path)
+        cats = sorted(c['id'] for c in coco.get('categories', []))
+        out = {}
+        for a in coco['annotations']:
+            x, y, w, h = a['bbox']
+            if w <= 0 or h <= 0:
+                raise BadSampleError(f'{path}, annotation {a.get("id")}: box without area')
+            out.setdefault(a['image_id'], []).append(dict(
+                bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
+                ignore_flag=int(a.get('iscrowd', 0))))
+        return out
+
     def load_data_list(self) -> List[dict]:
         qs = self._load_json(self.ann_file)
         subtype = qs.get('data_subtype', '')
@@ -63,6 +86,7 @@ class VQAv2Dataset(BaseDataset):
                 path = osp.join(self.data_root, path)
             for a in self._load_json(path)['annotations']:
                 anns[a['question_id']] = a
+        boxes = self._image_instances() if self.instances_file else None
         out = []
         for q in qs['questions']:
             qid = q.get('question_id')
@@ -77,6 +101,8 @@ class VQAv2Dataset(BaseDataset):
                 img_path=osp.join(self.data_prefix.get('img', ''),
                                   self.img_name_template.format(
                                       subtype=subtype, image_id=q['image_id'])))
+            if boxes is not None:
+                rec['instances'] = boxes.get(q['image_id'], [])
             if self.answer_file:
                 a = anns.get(qid)
                 if a is None:

@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 
 from vlbert_e2e.datasets.transforms import LoadVLImage, PackVLInputs, Tokenize, build_tokenizer
 from vlbert_e2e.registry import MODELS, TRANSFORMS
@@ -77,7 +76,7 @@ class VLBertInferencer:
                 f'checkpoint {checkpoint} does not match the config: {len(missing)} missing '
                 f'(e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. {unexpected[:2]}), '
                 f'{len(wrong)} of another shape (e.g. {wrong[:2]})')
-        load_checkpoint(self.model, checkpoint, map_location='cpu', strict=True)
+        self.model.load_state_dict(sd, strict=True)  # already read and checked above
         return ckpt.get('meta', {})
 
     def _head(self, type_name: str):

@@ -2,7 +2,7 @@
 from typing import Dict, List
 
 from mmengine.model import BaseModule
-from torch import Tensor
+from torch import Tensor, nn
 
 
 class BaseVLHead(BaseModule):
@@ -15,3 +15,9 @@ class BaseVLHead(BaseModule):
 
     def predict(self, out, data_samples: List) -> None:
         raise NotImplementedError
+
+
+def classifier_mlp(in_dim: int, hidden: int, out_dim: int, dropout: float) -> nn.Sequential:
+    """``Dropout -> Linear -> ReLU -> Dropout -> Linear``, the original's ``final_mlp``."""
+    return nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
+                         nn.Dropout(dropout), nn.Linear(hidden, out_dim))

@@ -4,11 +4,11 @@ from typing import Dict, List
 import torch
 import torch.nn.functional as F
 from mmdet.structures.bbox import bbox_overlaps
-from torch import Tensor, nn
+from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .base_vl_head import BaseVLHead
+from .base_vl_head import BaseVLHead, classifier_mlp
 
 
 @MODELS.register_module()
@@ -29,14 +29,10 @@ class GroundingHead(BaseVLHead):
 
     def bind(self, vl_bert) -> None:
         h = vl_bert.hidden_size
-        self.final_mlp = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(h, h),
-                                       nn.ReLU(inplace=True), nn.Dropout(self.dropout),
-                                       nn.Linear(h, 1))
+        self.final_mlp = classifier_mlp(h, h, 1, self.dropout)
 
     def _logits(self, out) -> Tensor:
-        hidden = out.seq.hidden
-        idx = out.seq.roi_pos.clamp(min=0)[..., None].expand(-1, -1, hidden.shape[-1])
-        return self.final_mlp(hidden.gather(1, idx)).squeeze(-1)  # [B, R]
+        return self.final_mlp(out.seq.roi_hidden()).squeeze(-1)  # [B, R]
 
     def _candidates(self, out) -> Tensor:
         valid = out.roi_valid.clone()

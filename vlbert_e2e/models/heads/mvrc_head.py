@@ -97,8 +97,6 @@ class MVRCHead(BaseVLHead):
 
     def predict(self, out, data_samples: List) -> None:
         """Class distribution of every RoI (``pred_roi_cls``, ``[K, C]``)."""
-        probs = self.region_cls_pred(self.transform(
-            out.seq.hidden.gather(1, out.seq.roi_pos.clamp(min=0)[..., None].expand(
-                -1, -1, out.seq.hidden.shape[-1])))).softmax(-1)
+        probs = self.region_cls_pred(self.transform(out.seq.roi_hidden())).softmax(-1)
         for i, s in enumerate(data_samples):
             s.pred_roi_cls = probs[i, out.roi_valid[i]]

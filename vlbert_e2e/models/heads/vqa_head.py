@@ -3,11 +3,11 @@ from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .base_vl_head import BaseVLHead
+from .base_vl_head import BaseVLHead, classifier_mlp
 
 
 @MODELS.register_module()
@@ -39,10 +39,8 @@ class VQAHead(BaseVLHead):
 
     def bind(self, vl_bert) -> None:
         h = vl_bert.hidden_size
-        self.final_mlp = nn.Sequential(
-            nn.Dropout(self.dropout), nn.Linear(h, self.classifier_hidden),
-            nn.ReLU(inplace=True), nn.Dropout(self.dropout),
-            nn.Linear(self.classifier_hidden, self.num_answers))
+        self.final_mlp = classifier_mlp(h, self.classifier_hidden, self.num_answers,
+                                        self.dropout)
 
     def _logits(self, out, data_samples: List, rows: List[int]) -> Tensor:
         if any('answer_position' not in data_samples[i] for i in rows):

@@ -29,6 +29,11 @@ class VLSequence:
     roi_pos: Tensor      # [B, R] sequence position of each RoI (-1 where padded)
     text_len: Tensor     # [B] number of text tokens
 
+    def roi_hidden(self) -> Tensor:
+        """``[B, R, H]`` output of each RoI token (rows of padded RoIs are arbitrary)."""
+        idx = self.roi_pos.clamp(min=0)[..., None].expand(-1, -1, self.hidden.shape[-1])
+        return self.hidden.gather(1, idx)
+
 
 @MODELS.register_module()
 class VLBert(BaseModule):

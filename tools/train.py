@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -13,7 +14,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Train a VL-BERT end-to-end model')
     p.add_argument('config', help='train config file path')
     p.add_argument('--work-dir', help='the dir to save logs and models')
-    p.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    p.add_argument('--amp', action='store_true',
+                   help='mixed precision: fp16 + loss scaling on a GPU, bf16 on CPU')
     p.add_argument('--auto-scale-lr', action='store_true',
                    help='scale the lr by total batch / auto_scale_lr.base_batch_size')
     p.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -40,9 +42,13 @@ def build_cfg(args) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp:  # as mmdet: fp16 + dynamic loss scale on a GPU; bf16 autocast on CPU
+        cfg.optim_wrapper.pop('enabled', None)
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            cfg.optim_wrapper.update(type='AutocastOptimWrapper', enabled=True)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             sys.exit('error: --auto-scale-lr needs auto_scale_lr.base_batch_size in the config')

@@ -3,7 +3,8 @@
 # 500 warmup iterations then linear decay to 0 at `max_epochs`.
 max_epochs = 5
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='AutocastOptimWrapper',  # bf16 autocast where the device has native bf16
+    enabled='auto',
     optimizer=dict(type='AdamW', lr=1e-7 * 256, betas=(0.9, 0.999), eps=1e-6,
                    weight_decay=1e-4),
     clip_grad=dict(max_norm=10, norm_type=2),

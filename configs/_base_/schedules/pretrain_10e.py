@@ -5,7 +5,8 @@
 max_iters = 250000
 warmup_iters = 16000
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='AutocastOptimWrapper',  # bf16 autocast where the device has native bf16
+    enabled='auto',
     optimizer=dict(type='AdamW', lr=2.56e-5, betas=(0.9, 0.999), eps=1e-6,
                    weight_decay=1e-4),
     clip_grad=dict(max_norm=10, norm_type=2),

@@ -1,7 +1,8 @@
 # The original VCR recipe: SGD (momentum 0.9, wd 1e-4), 20 epochs, linear warmup then
 # step decay; the detector learns 10x slower.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='AutocastOptimWrapper',  # bf16 autocast where the device has native bf16
+    enabled='auto',
     optimizer=dict(type='SGD', lr=7e-5 * 256, momentum=0.9, weight_decay=1e-4),
     clip_grad=dict(max_norm=10, norm_type=2),
     paramwise_cfg=dict(bypass_duplicate=True,

@@ -1,4 +1,5 @@
 """Pack a pipeline result into (image tensor, VLDataSample)."""
+import cv2
 import numpy as np
 import torch
 from mmdet.datasets.transforms import PackDetInputs
@@ -8,6 +9,21 @@ from vlbert_e2e.structures import VLDataSample
 
 TOKEN_FIELDS = ('input_ids', 'token_type_ids', 'mlm_labels', 'text_box_index')
 SAMPLE_FIELDS = ('roi_masked', 'roi_mvrc', 'roi_labels', 'roi_cls_dist')
+
+
+def image_to_chw(img: np.ndarray) -> torch.Tensor:
+    """HWC image -> contiguous CHW tensor, fast (hand-written: at 600x800 mmdet's
+    strided transpose takes ~2.5 ms, and ~7 ms on the negative-stride view that
+    ``mmcv.imflip`` returns; ``cv2.flip`` + ``cv2.split`` take ~0.6 ms)."""
+    if img.ndim == 2:
+        img = img[..., None]
+    flip = [ax for ax in (0, 1) if img.strides[ax] < 0]
+    if flip:  # undo the view's flips (free), let OpenCV copy them back contiguously
+        img = cv2.flip(np.flip(img, flip), {(0, ): 0, (1, ): 1, (0, 1): -1}[tuple(flip)])
+        img = img[..., None] if img.ndim == 2 else img
+    img = np.ascontiguousarray(img)
+    chw = np.stack(cv2.split(img)) if 1 < img.shape[2] <= 4 else img.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(chw))
 
 
 @TRANSFORMS.register_module()
@@ -34,7 +50,11 @@ class PackVLInputs(PackDetInputs):
         has_img = 'img' in results
         for k in self.meta_keys:  # PackDetInputs needs every meta key it is given
             results.setdefault(k, None)
+        img = results.pop('img', None)  # packed below, faster than PackDetInputs does
         det = super().transform(results) if has_img else dict(data_samples=None)
+        if has_img:
+            results['img'] = img
+            det['inputs'] = image_to_chw(img)
         sample = VLDataSample(metainfo=det['data_samples'].metainfo
                               if has_img else {k: results[k] for k in self.meta_keys})
         if results.get('task') is not None:  # which head answers (multi-task batches)

@@ -23,6 +23,13 @@ from .box_ops import clip_and_fix_boxes, masked_pixel_map
 BOX_SOURCES = ('given', 'detector', 'given+detector')
 
 
+def _roi_align_in_fp32(module, args):
+    """Feed RoIAlign fp32 features under autocast: mmcv's kernels have no bfloat16
+    (CPU or CUDA); the pooled output is cast back by the next autocast layer."""
+    return tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a
+                 for a in args)
+
+
 @dataclass
 class RegionOutput:
     """What the region encoder hands to the VL part (all per image, box 0 = image)."""
@@ -77,6 +84,8 @@ class DetectorRegionEncoder(BaseModule):
         self.det_loss_weight = det_loss_weight
         self.det_mask_prob = det_mask_prob
         self.need_cls_dist = need_cls_dist
+        for layer in self.roi_head.bbox_roi_extractor.roi_layers:
+            layer.register_forward_pre_hook(_roi_align_in_fp32)
 
     @property
     def roi_head(self):

@@ -48,11 +48,13 @@ class VLBert(BaseModule):
         visual_ln_init_gain: initial gain of the LayerNorms applied to visual features
             (the original starts at 0 so the language model is undisturbed at step 0).
         add_pooling_layer: keep the HF pooler (needed by VCR-style heads).
+        gradient_checkpointing: recompute each encoder layer in the backward pass
+            (HF's ``gradient_checkpointing_enable``): less activation memory, more time.
     """
 
     def __init__(self, pretrained: Optional[str] = None, config: Optional[dict] = None,
                  visual_ln_init_gain: float = 0.0, add_pooling_layer: bool = True,
-                 init_cfg=None) -> None:
+                 gradient_checkpointing: bool = False, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         overrides = dict(config or {})
         overrides.setdefault('attn_implementation', 'sdpa')
@@ -71,6 +73,9 @@ class VLBert(BaseModule):
             cfg = AutoConfig.for_model(model_type, **overrides)
             cfg._attn_implementation = attn
             self.bert = AutoModel.from_config(cfg, add_pooling_layer=add_pooling_layer)
+        if gradient_checkpointing:
+            self.bert.activation_checkpointing_enable(
+                activation_checkpointing_kwargs=dict(use_reentrant=False))
         cfg = self.bert.config
         self.hidden_size = cfg.hidden_size
         self.pad_token_id = cfg.pad_token_id if cfg.pad_token_id is not None else 0

@@ -1,0 +1,8 @@
+"""Measurement code behind ``tools/analysis_tools/benchmark.py`` (numbers, not asserts)."""
+from .common import matmul_rate, peak_memory_mb, step_flops, time_fn
+from .data_pipeline import bench_data_pipeline
+from .e2e import bench_e2e, bench_inference
+from .encoder import bench_encoder_vs_peer
+
+__all__ = ['matmul_rate', 'peak_memory_mb', 'step_flops', 'time_fn', 'bench_data_pipeline',
+           'bench_e2e', 'bench_inference', 'bench_encoder_vs_peer']

@@ -120,3 +120,13 @@ def test_data_pipeline_benchmark_reads_real_jpegs():
     res = bench_data_pipeline(n_images=4, batch_size=2, num_workers=0)
     assert res['data_image_shape'] == [3, 600, 800]  # 640x480 JPEG at short side 600
     assert res['data_samples_per_s'] > 0
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the no-GPU path')
+def test_gpu_benchmark_script_stops_cleanly_without_a_gpu():
+    r = subprocess.run(['bash', 'tools/gpu/benchmark.sh', '/nonexistent'], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, 'PYTHON': sys.executable})
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        f'gpu/benchmark.sh: no CUDA GPU visible to PyTorch ({sys.executable})')

@@ -50,6 +50,8 @@ def parse_args(argv=None):
                    'bf16 where the device computes it natively)')
     p.add_argument('--checkpointing', action='store_true',
                    help='activation checkpointing in the encoder and the backbone')
+    p.add_argument('--tokenizer', default='pkg://minilm-l6',
+                   help='tokenizer of the data and inference parts (HF folder or pkg://)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -61,20 +63,23 @@ def run_part(args) -> dict:
         return bench_encoder_vs_peer(args.device, args.dtype, steps=args.steps + 1,
                                      warmup=args.warmup)
     if args.part == 'data':
-        return bench_data_pipeline()
+        return bench_data_pipeline(tokenizer=args.tokenizer)
     if args.part == 'inference':
-        return bench_inference(args.config, args.device, cfg_options=args.cfg_options)
+        return bench_inference(args.config, args.device, tokenizer=args.tokenizer,
+                               cfg_options=args.cfg_options)
     return bench_e2e(args.config, args.device, args.dtype, args.batch_size, args.img_size,
                      args.num_boxes, args.num_tokens, args.steps, args.warmup,
                      args.checkpointing, args.cfg_options)
 
 
-def subprocess_part(part: str, device: str, dtype: str = 'fp32', extra=()) -> dict:
+def subprocess_part(args, part: str, dtype: str = 'fp32', extra=()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'part.json')
         cmd = [sys.executable, os.path.abspath(__file__), BASE, '--part', part, '--device',
-               device, '--dtype', dtype, '--json', out, *extra, '--cfg-options', *BASE_OPTS]
-        print('$', ' '.join(cmd[1:-len(BASE_OPTS) - 4]), flush=True)
+               args.device, '--dtype', dtype, '--batch-size', str(args.batch_size),
+               '--tokenizer', args.tokenizer, '--json', out, *extra,
+               '--cfg-options', *BASE_OPTS]
+        print('$', ' '.join(cmd[1:-len(BASE_OPTS) - 3]), flush=True)
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if r.returncode:
             sys.exit(f'error: benchmark part {part} failed:\n{r.stderr[-3000:]}')
@@ -87,17 +92,18 @@ def suite(args) -> dict:
     res = dict(device=args.device, threads=torch.get_num_threads(), torch=torch.__version__,
                native_bf16=native_bf16(args.device), runs={})
     for dt in dtypes:
-        res['runs'][f'encoder_{dt}'] = subprocess_part('encoder', args.device, dt)
-        res['runs'][f'e2e_{dt}'] = subprocess_part('e2e', args.device, dt)
-    res['runs']['e2e_fp32_checkpointing'] = subprocess_part(
-        'e2e', args.device, 'fp32', ['--checkpointing'])
-    res['runs']['data'] = subprocess_part('data', args.device)
-    res['runs']['inference'] = subprocess_part('inference', args.device)
+        res['runs'][f'encoder_{dt}'] = subprocess_part(args, 'encoder', dt)
+        res['runs'][f'e2e_{dt}'] = subprocess_part(args, 'e2e', dt)
+    res['runs'][f'e2e_{dtypes[0]}_checkpointing'] = subprocess_part(
+        args, 'e2e', dtypes[0], ['--checkpointing'])
+    res['runs']['data'] = subprocess_part(args, 'data')
+    res['runs']['inference'] = subprocess_part(args, 'inference')
     r = res['runs']
-    fp, cp = r['e2e_fp32'], r['e2e_fp32_checkpointing']
+    fp, cp = r[f'e2e_{dtypes[0]}'], r[f'e2e_{dtypes[0]}_checkpointing']
     res['checkpointing_memory_saving'] = round(1 - cp['peak_memory_mb'] / fp['peak_memory_mb'], 3)
     res['checkpointing_time_cost'] = round(cp['train_s_per_step'] / fp['train_s_per_step'] - 1, 3)
-    if 'e2e_bf16' in r:
+    if 'e2e_bf16' in r and 'e2e_fp32' in r:
+        fp = r['e2e_fp32']
         res['bf16_speedup'] = round(fp['train_s_per_step'] / r['e2e_bf16']['train_s_per_step'], 2)
         res['bf16_ours_over_fp32_peer'] = round(
             r['encoder_bf16']['encoder_ours_s'] / r['encoder_fp32']['encoder_peer_s'], 3)

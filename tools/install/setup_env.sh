@@ -27,7 +27,8 @@ fail() {
 }
 trap fail ERR
 
-STAMP_SRC=$(cat "$ROOT/requirements.txt" "$ROOT/setup.py" "$ROOT/tools/install/setup_env.sh" | sha256sum | cut -c1-16)
+STAMP_SRC=$(cat "$ROOT/requirements.txt" "$ROOT/setup.py" "$ROOT/tools/install/setup_env.sh" \
+    "$ROOT/tools/install/build_mmcv.sh" | sha256sum | cut -c1-16)
 STAMP_FILE="$VENV/.vlbert_setup_stamp"
 if [[ -f "$STAMP_FILE" && "$(cat "$STAMP_FILE")" == "$STAMP_SRC" ]]; then
     echo "setup_env: $VENV is up to date (stamp $STAMP_SRC)"
@@ -77,16 +78,9 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         # --no-build-isolation: mmcv's setup.py imports pkg_resources (setuptools<81, in the venv)
         "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: \
             "mmcv==$MMCV_VERSION" -d "$BUILD"
-        tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
-        SRC="$BUILD/mmcv-$MMCV_VERSION"
-        # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes -std=c++17.
-        sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
-        grep -q -- '-std=c++20' "$SRC/setup.py"
-        mkdir -p "$CACHE" "$WHEEL_DIR"
-        (cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-            "${PIP[@]}" wheel --no-build-isolation --no-deps -w "$BUILD/dist" . ) \
-            >"$CACHE/mmcv-build.log" 2>&1 || { tail -40 "$CACHE/mmcv-build.log"; false; }
-        mv "$BUILD"/dist/mmcv-*.whl "$WHEEL_DIR/"
+        mkdir -p "$CACHE"
+        bash "$ROOT/tools/install/build_mmcv.sh" "$PY" "$BUILD/mmcv-$MMCV_VERSION.tar.gz" \
+            "$WHEEL_DIR" "$CACHE/mmcv-build.log"
         rm -rf "$BUILD"
     else
         echo "setup_env: reusing cached mmcv wheel from $WHEEL_DIR"

@@ -9,6 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from vlbert_e2e.engine.hooks import NonFiniteLossError
+from vlbert_e2e.engine.launch import prepare_cpu_distributed
 from vlbert_e2e.utils import find_last_complete_checkpoint
 
 
@@ -64,6 +65,7 @@ def build_cfg(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_cfg(args)
+    prepare_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     try:
         runner.train()

@@ -28,3 +28,8 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+
+# DDP: the detector's RPN / box classifier get no gradient when its own losses are off
+# (VL losses only reach the backbone and the RoI trunk), so DDP must look for unused
+# parameters; a config with detector losses on every batch may set False (faster).
+find_unused_parameters = True

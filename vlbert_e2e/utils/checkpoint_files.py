@@ -56,7 +56,11 @@ class AtomicLocalBackend(LocalBackend):
 
 def is_complete_checkpoint(path: str) -> bool:
     """A ``torch.save`` file is a zip archive whose directory sits at its end: a file
-    cut short by a kill fails this check without being unpickled."""
+    cut short by a kill fails this check without being unpickled. A folder (FSDP
+    'local' / DeepSpeed checkpoints) is complete when it holds files, all complete."""
+    if osp.isdir(path):
+        files = glob.glob(osp.join(path, '*.pt*'))
+        return bool(files) and all(is_complete_checkpoint(f) for f in files)
     if not osp.isfile(path):
         return False
     try:

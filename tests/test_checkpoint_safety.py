@@ -98,3 +98,43 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(tmp_path):
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
     assert 'rng_state' in ckpt  # RNGStateHook, on by default
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
+
+
+def test_mmengine_resume_path_refuses_a_checkpoint_that_runs_code(tmp_path, monkeypatch):
+    """Runner.resume / load_checkpoint / load_from read files through MMEngine's
+    CheckpointLoader; ours passes weights_only=True even when the environment asks
+    torch to default to unsafe loading."""
+    import pickle
+
+    from mmengine.runner.checkpoint import _load_checkpoint
+    marker = tmp_path / 'pwned'
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'meta': _RunsCode(marker)}, evil)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    with pytest.raises(pickle.UnpicklingError, match='posix.system|os.system'):
+        _load_checkpoint(str(evil), map_location='cpu')
+    assert not marker.exists()
+    # a real checkpoint of ours still loads on the same path
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'meta': {'iter': 1}}, tmp_path / 'ok.pth')
+    assert _load_checkpoint(str(tmp_path / 'ok.pth'))['meta'] == {'iter': 1}
+
+
+def test_save_safetensors_keeps_tied_weights_and_loads_as_data(tmp_path):
+    from safetensors.torch import load_file
+
+    from vlbert_e2e.utils import save_safetensors
+    emb = torch.randn(5, 3)
+    sd = {'emb.weight': emb, 'decoder.weight': emb, 't': torch.randn(3, 4).t()}
+    save_safetensors(sd, str(tmp_path / 'm.safetensors'), metadata={'format': 'pt'})
+    back = load_file(str(tmp_path / 'm.safetensors'))
+    assert back.keys() == sd.keys() and all(torch.equal(back[k], sd[k]) for k in sd)
+    with pytest.raises(TypeError, match='meta'):
+        save_safetensors({'meta': 3}, str(tmp_path / 'x.safetensors'))

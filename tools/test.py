@@ -8,6 +8,8 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from vlbert_e2e.engine.launch import prepare_cpu_distributed
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Test (and evaluate) a VL-BERT model')
@@ -43,6 +45,7 @@ def main(argv=None):
     if args.show_dir:
         cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
         cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)
+    prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

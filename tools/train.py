@@ -9,6 +9,10 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from vlbert_e2e.engine.hooks import NonFiniteLossError
+from vlbert_e2e.engine.launch import prepare_cpu_distributed
+from vlbert_e2e.utils import find_last_complete_checkpoint
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Train a VL-BERT end-to-end model')
@@ -54,7 +58,11 @@ def build_cfg(args) -> Config:
             sys.exit('error: --auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # MMEngine would trust work_dir/last_checkpoint; take the last *complete* file
+        last = find_last_complete_checkpoint(cfg.work_dir)
+        if last is None:
+            print(f'no complete checkpoint in {cfg.work_dir}: training from scratch')
+        cfg.resume, cfg.load_from = last is not None, last
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
@@ -63,8 +71,12 @@ def build_cfg(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_cfg(args)
+    prepare_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except NonFiniteLossError as e:
+        sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    # CheckpointHook's arguments; files written atomically (docs/reliability.md)
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # stop at the first NaN/inf loss term, before that state can be saved
+    nonfinite_loss=dict(type='NonFiniteLossHook'),
+    # RNG states in checkpoints: --resume repeats the uninterrupted run's losses
+    rng_state=dict(type='RNGStateHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -23,3 +28,8 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+
+# DDP: the detector's RPN / box classifier get no gradient when its own losses are off
+# (VL losses only reach the backbone and the RoI trunk), so DDP must look for unused
+# parameters; a config with detector losses on every batch may set False (faster).
+find_unused_parameters = True

@@ -48,14 +48,19 @@ class VLBert(BaseModule):
         visual_ln_init_gain: initial gain of the LayerNorms applied to visual features
             (the original starts at 0 so the language model is undisturbed at step 0).
         add_pooling_layer: keep the HF pooler (needed by VCR-style heads).
+        end_token_for_text_only: give text-only samples an [END] token too (segment 2,
+            position ``len(text) + 1``), as the original code does for its text corpus;
+            default ``False``: a text-only sequence is exactly the language model's.
         gradient_checkpointing: recompute each encoder layer in the backward pass
-            (HF's ``gradient_checkpointing_enable``): less activation memory, more time.
+            (HF's activation checkpointing): less activation memory, more time.
     """
 
     def __init__(self, pretrained: Optional[str] = None, config: Optional[dict] = None,
                  visual_ln_init_gain: float = 0.0, add_pooling_layer: bool = True,
-                 gradient_checkpointing: bool = False, init_cfg=None) -> None:
+                 end_token_for_text_only: bool = False, gradient_checkpointing: bool = False,
+                 init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.end_token_for_text_only = end_token_for_text_only
         overrides = dict(config or {})
         overrides.setdefault('attn_implementation', 'sdpa')
         if pretrained is not None:
@@ -104,6 +109,10 @@ class VLBert(BaseModule):
         with torch.no_grad():
             new.weight[:old.num_embeddings] = old.weight
             new.weight[old.num_embeddings:] = old.weight[0]
+        # HF's init_weights (which MMEngine's init_weights reaches through `self.bert`)
+        # re-initialises modules without this flag: the pretrained rows would be lost.
+        new._is_hf_initialized = True
+        new.weight._is_hf_initialized = True
         self.bert.embeddings.token_type_embeddings = new
         self.bert.config.type_vocab_size = n
         buf = getattr(self.bert.embeddings, 'token_type_ids', None)
@@ -124,8 +133,9 @@ class VLBert(BaseModule):
             text_visual: ``[B, L, H]`` visual clue of each token (before LayerNorm);
                 rows of text-only samples are ignored and use the auxiliary embedding.
             roi_feats: ``[B, R, H]`` visual features of the RoIs (box 0 = image).
-            roi_valid: ``[B, R]`` bool, real RoIs. A sample with none is text-only: it
-                gets no [END] token and its text uses the auxiliary visual embedding.
+            roi_valid: ``[B, R]`` bool, real RoIs. A sample with none is text-only: its
+                text uses the auxiliary visual embedding and it gets no [END] token
+                (unless ``end_token_for_text_only``).
             roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
         """
         b, n_text = input_ids.shape
@@ -136,7 +146,8 @@ class VLBert(BaseModule):
         text_len = attention_mask.sum(1)
         n_roi = roi_valid.sum(1)
         has_vis = n_roi > 0
-        seq_len = text_len + n_roi + has_vis.long()
+        has_end = has_vis | self.end_token_for_text_only
+        seq_len = text_len + n_roi + has_end.long()
         t = int(seq_len.max())
 
         aux = self.aux_text_visual_embedding.weight[0].expand_as(text_visual)
@@ -158,8 +169,8 @@ class VLBert(BaseModule):
         embeds = embeds.index_put((bi[roi_valid], roi_pos[roi_valid]), roi_emb[roi_valid])
         end_pos = text_len + n_roi
         embeds = embeds.index_put(
-            (torch.arange(b, device=dev)[has_vis], end_pos[has_vis]),
-            self.end_embedding.weight[0].expand(int(has_vis.sum()), -1))
+            (torch.arange(b, device=dev)[has_end], end_pos[has_end]),
+            self.end_embedding.weight[0].expand(int(has_end.sum()), -1))
 
         ar_t = torch.arange(t, device=dev)[None]
         is_text = ar_t < text_len[:, None]

@@ -1,0 +1,27 @@
+# VL-BERT base as the original code (jackroos/VL-BERT) computes it: the model that a
+# converted original checkpoint loads into (tools/model_converters/
+# vlbert_original_to_mmengine.py, docs/model_zoo.md). On top of the paper base model
+# (BGR pixel means 102.98/115.95/122.77 with std 1, R101-C4 Caffe style, dilated res5,
+# RoIAlign 14x14 aligned=False sampling_ratio=1, visual LayerNorms, segment 2 and the
+# shared RoI position) it switches to the original's:
+# - geometry (xc/W, yc/H, w/W, h/H) x 100 ('center_size');
+# - [END] on text-only samples too;
+# - given boxes only: the original has no RPN and no box head (their weights are not
+#   in its checkpoints), its boxes came from a Visual Genome detector;
+# - a BERT-base built from its config: the weights come from the converted checkpoint,
+#   nothing is downloaded (neither BERT nor the ImageNet ResNet).
+_base_ = './vlbert-base_faster-rcnn-r101-c4.py'
+model = dict(
+    region_encoder=dict(
+        box_source='given',
+        detector=dict(
+            backbone=dict(init_cfg=None),
+            roi_head=dict(shared_head=dict(init_cfg=None)))),
+    visual_embedding=dict(geometry='center_size'),
+    vl_bert=dict(
+        pretrained=None,
+        end_token_for_text_only=True,
+        config=dict(model_type='bert', vocab_size=30522, hidden_size=768,
+                    num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                    max_position_embeddings=512, hidden_act='gelu',
+                    layer_norm_eps=1e-12)))

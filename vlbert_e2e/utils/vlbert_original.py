@@ -1,0 +1,278 @@
+"""Map a checkpoint of the original VL-BERT (jackroos/VL-BERT) onto this project's model.
+
+The original saves ``{'state_dict': ..., 'optimizer': ...}`` with DistributedDataParallel's
+``module.`` prefix. Every one of its parameters maps onto ours by a *prefix rename*
+(:data:`RULES`); nothing is transposed or reordered:
+
+- the ResNet (torchvision names, Caffe style, stride in the 1x1 conv) is mmdet's
+  ``ResNet(style='caffe')``, whose parameter names are torchvision's;
+- res5 (``roi_head_feature_extractor``, the same module again under ``head.0``) is the
+  mmdet ``ResLayer`` shared head of the C4 detector (``layer4``);
+- ``obj_downsample.1`` is our :class:`VisualFeatureEmbedding` ``fc``: both take
+  ``[geometry 2048 ; appearance 2048]``, geometry first, coordinate-major
+  ``[sin(256), cos(256)]`` per coordinate, so the weight columns line up as they are;
+- the BERT under ``vlbert.`` uses the names of Hugging Face's ``BertModel``.
+
+Only the MVRC classifier may be reordered on request (``mvrc_background='last'``): the
+original's 1601 classes are the Visual Genome detector's, background first, while an
+mmdet detector (our ``need_cls_dist`` targets) puts background last.
+"""
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional
+
+import torch
+from torch import Tensor
+
+
+class ConversionError(ValueError):
+    """A key the conversion needs is missing, or a tensor does not fit (one line)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``source`` prefix (original, after ``module.``) -> ``target`` prefix (ours).
+
+    ``{mlm}`` / ``{mvrc}`` in ``target`` stand for the prefix of the model's
+    :class:`MLMHead` / :class:`MVRCHead` (``heads.<name>.``). ``required``: a checkpoint
+    without any key of this part is refused. A part present in the checkpoint must be
+    complete (every target key under ``target`` gets a tensor) or the conversion fails.
+    """
+    part: str
+    source: str
+    target: str
+    required: bool
+
+
+RULES = (
+    # visual part (absent from *-prec checkpoints, which read precomputed features)
+    Rule('backbone', 'image_feature_extractor.backbone.',
+         'region_encoder.detector.backbone.', False),
+    Rule('res5', 'image_feature_extractor.roi_head_feature_extractor.',
+         'region_encoder.detector.roi_head.shared_head.layer4.', False),
+    Rule('obj_downsample', 'image_feature_extractor.obj_downsample.1.',
+         'visual_embedding.fc.', True),
+    # the [IMG] embedding, the masked-RoI word embedding (MVRC), the text-only visual
+    Rule('object_linguistic_embeddings', 'object_linguistic_embeddings.',
+         'vl_bert.object_linguistic_embeddings.', True),
+    Rule('object_mask_word_embedding', 'object_mask_word_embedding.',
+         'vl_bert.object_mask_word_embedding.', False),
+    Rule('aux_text_visual_embedding', 'aux_text_visual_embedding.',
+         'vl_bert.aux_text_visual_embedding.', False),
+    # the BERT
+    Rule('word_embeddings', 'vlbert.word_embeddings.',
+         'vl_bert.bert.embeddings.word_embeddings.', True),
+    Rule('position_embeddings', 'vlbert.position_embeddings.',
+         'vl_bert.bert.embeddings.position_embeddings.', True),
+    Rule('token_type_embeddings', 'vlbert.token_type_embeddings.',
+         'vl_bert.bert.embeddings.token_type_embeddings.', True),
+    Rule('embedding_LayerNorm', 'vlbert.embedding_LayerNorm.',
+         'vl_bert.bert.embeddings.LayerNorm.', True),
+    Rule('end_embedding', 'vlbert.end_embedding.', 'vl_bert.end_embedding.', True),
+    Rule('visual_ln_text', 'vlbert.visual_ln_text.', 'vl_bert.visual_ln_text.', True),
+    Rule('visual_ln_object', 'vlbert.visual_ln_object.', 'vl_bert.visual_ln_object.', True),
+    Rule('encoder', 'vlbert.encoder.', 'vl_bert.bert.encoder.', True),
+    Rule('pooler', 'vlbert.pooler.', 'vl_bert.bert.pooler.', False),
+    # pretraining heads
+    Rule('mlm_head', 'vlbert.mlm_head.predictions.', '{mlm}predictions.', False),
+    Rule('mvrc_head', 'vlbert.mvrc_head.', '{mvrc}', False),
+)
+
+# res5 is registered twice in the original (``head = Sequential(res5, AvgPool, Flatten)``).
+DUPLICATE_PREFIXES = {'image_feature_extractor.head.0.':
+                      'image_feature_extractor.roi_head_feature_extractor.'}
+# the MLM decoder is tied to the word embeddings, in the original and in ours
+TIED = {'vlbert.mlm_head.predictions.decoder.weight': 'vlbert.word_embeddings.weight'}
+# keys a checkpoint may lack without harm (BatchNorm's counter; the tied decoder)
+OPTIONAL_KEY = re.compile(r'(\.num_batches_tracked|predictions\.decoder\.weight)$')
+MVRC_CLASSIFIER = 'vlbert.mvrc_head.region_cls_pred.'
+DETECTOR_PREFIX = 'region_encoder.detector.'
+
+
+@dataclass
+class Conversion:
+    """Result of :func:`convert_original`."""
+    state_dict: Dict[str, Tensor]          # every key of the target model
+    placed: Dict[str, str]                 # target key -> source key ('detector:' + key)
+    unplaced: List[str] = field(default_factory=list)      # source keys with no place
+    left_at_init: List[str] = field(default_factory=list)  # target keys not converted
+    notes: List[str] = field(default_factory=list)
+
+
+def strip_module_prefix(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
+
+
+def load_original_checkpoint(path: str) -> Dict[str, Tensor]:
+    """The ``state_dict`` of an original checkpoint (``torch.load(weights_only=True)``),
+    ``module.`` prefix removed. A bare state dict is accepted too."""
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
+        raise ConversionError(f'{path} holds no state dict of tensors')
+    return strip_module_prefix(sd)
+
+
+def find_head_prefixes(model) -> Dict[str, str]:
+    """``{'mlm': 'heads.<name>.', 'mvrc': ...}`` for the pretraining heads the model has."""
+    from vlbert_e2e.models.heads import MLMHead, MVRCHead
+    out = {}
+    for name, head in getattr(model, 'heads', {}).items():
+        for kind, cls in (('mlm', MLMHead), ('mvrc', MVRCHead)):
+            if isinstance(head, cls):
+                if kind in out:
+                    raise ConversionError(f'the model has two {cls.__name__}s '
+                                          f'({out[kind]!r} and heads.{name}.)')
+                out[kind] = f'heads.{name}.'
+    return out
+
+
+def _shape(t: Tensor) -> str:
+    return str(list(t.shape))
+
+
+def _dedupe_res5(src: Dict[str, Tensor], notes: List[str]) -> Dict[str, Tensor]:
+    src = dict(src)
+    for dup, canon in DUPLICATE_PREFIXES.items():
+        keys = [k for k in src if k.startswith(dup)]
+        if not keys:
+            continue
+        for k in keys:
+            c = canon + k[len(dup):]
+            v = src.pop(k)
+            if c not in src:
+                src[c] = v  # only the duplicate was saved: use it
+            elif src[c].shape != v.shape or not torch.equal(src[c], v):
+                raise ConversionError(f"'{k}' differs from '{c}' (the same res5 module "
+                                      'in the original): the checkpoint is inconsistent')
+        notes.append(f'{dup}* ({len(keys)} tensors) equal {canon}*; used once')
+    return src
+
+
+def _resolve(rule: Rule, heads: Mapping[str, str]) -> Optional[str]:
+    """The target prefix of ``rule``, ``None`` when the model has no such head."""
+    for kind in ('mlm', 'mvrc'):
+        tag = '{' + kind + '}'
+        if tag in rule.target:
+            return rule.target.replace(tag, heads[kind]) if kind in heads else None
+    return rule.target
+
+
+def convert_original(src: Mapping[str, Tensor], target: Mapping[str, Tensor],
+                     heads: Optional[Mapping[str, str]] = None,
+                     detector: Optional[Mapping[str, Tensor]] = None,
+                     mvrc_background: str = 'first') -> Conversion:
+    """Convert an original VL-BERT state dict into ``target``'s keys.
+
+    Args:
+        src: the original state dict (``module.`` prefix allowed).
+        target: the state dict of the model built from the matching config; its
+            tensors are the values of the keys the checkpoint does not provide.
+        heads: :func:`find_head_prefixes` of that model.
+        detector: an MMDetection detector state dict (``backbone.``, ``rpn_head.``,
+            ``roi_head.`` keys): fills the detector keys the original lacks (RPN, box
+            head; the whole CNN for ``*-prec`` checkpoints). The original's tensors win.
+        mvrc_background: ``'first'`` keeps the original's class order (Visual Genome,
+            background = class 0); ``'last'`` moves the background row last (mmdet order).
+
+    Raises:
+        ConversionError: a required key is missing or a tensor has the wrong shape.
+    """
+    if mvrc_background not in ('first', 'last'):
+        raise ConversionError(f"mvrc_background must be 'first' or 'last', got "
+                              f'{mvrc_background!r}')
+    heads = dict(heads or {})
+    notes: List[str] = []
+    src = _dedupe_res5(strip_module_prefix(src), notes)
+    out = dict(target)
+    placed: Dict[str, str] = {}
+    unplaced: List[str] = []
+    owned = set()  # source keys claimed by a rule
+
+    for rule in RULES:
+        keys = [k for k in src if k.startswith(rule.source)]
+        tprefix = _resolve(rule, heads)
+        tkeys = [] if tprefix is None else [k for k in target if k.startswith(tprefix)]
+        owned.update(keys)
+        if not tkeys:  # the model has no such part
+            if rule.required:
+                raise ConversionError(f"the model has no '{rule.target}*' for "
+                                      f"'{rule.source}*' (wrong config?)")
+            if keys:
+                unplaced.extend(keys)
+                notes.append(f'{rule.part}: the model has no such part; '
+                             f'{len(keys)} tensors not used')
+            continue
+        if not keys:
+            if rule.required:
+                raise ConversionError(f"missing key '{rule.source}*' ({rule.part}) in the "
+                                      'checkpoint')
+            notes.append(f'{rule.part}: not in the checkpoint; {tprefix}* keeps its '
+                         'initial values')
+            continue
+        for k in keys:  # every source tensor has a place of the right shape
+            t = tprefix + k[len(rule.source):]
+            if t not in target:
+                raise ConversionError(f"'{k}' has no place in the model: no key '{t}' "
+                                      '(wrong config, e.g. base vs large?)')
+            v = src[k]
+            if k.startswith(MVRC_CLASSIFIER) and mvrc_background == 'last':
+                v = torch.cat([v[1:], v[:1]])  # background row 0 -> last
+            if v.shape != target[t].shape:
+                raise ConversionError(f"shape mismatch for '{k}': checkpoint {_shape(v)}, "
+                                      f"model '{t}' {_shape(target[t])}")
+            out[t] = v
+            placed[t] = k
+        for t in tkeys:  # and the part is complete
+            if t in placed:
+                continue
+            k = rule.source + t[len(tprefix):]
+            if k in TIED and TIED[k] in src:
+                out[t], placed[t] = src[TIED[k]], TIED[k]
+            elif not OPTIONAL_KEY.search(t):
+                raise ConversionError(f"missing key '{k}' in the checkpoint (for '{t}')")
+
+    for k, tied_to in TIED.items():  # tied tensors must agree
+        if k in src and tied_to in src and not torch.equal(src[k], src[tied_to]):
+            raise ConversionError(f"'{k}' differs from '{tied_to}', to which it is tied")
+    unplaced.extend(k for k in src if k not in owned)
+
+    if detector is not None:
+        n_det, n_skip = 0, 0
+        for k, v in strip_module_prefix(detector).items():
+            t = DETECTOR_PREFIX + k
+            if t not in target:
+                unplaced.append(f'detector:{k}')
+                continue
+            if t in placed:
+                n_skip += 1
+                continue
+            if v.shape != target[t].shape:
+                raise ConversionError(f"shape mismatch for detector key '{k}': checkpoint "
+                                      f"{_shape(v)}, model '{t}' {_shape(target[t])}")
+            out[t], placed[t] = v, f'detector:{k}'
+            n_det += 1
+        notes.append(f'detector checkpoint: {n_det} tensors used, {n_skip} left to the '
+                     'VL-BERT checkpoint')
+    if 'mvrc' in heads and any(k.startswith(MVRC_CLASSIFIER) for k in src):
+        notes.append(f'MVRC classes: background {mvrc_background}')
+    left = [t for t in target if t not in placed]
+    return Conversion(out, placed, unplaced, left, notes)
+
+
+def bert_config_from_original(src: Mapping[str, Tensor]) -> dict:
+    """``transformers`` BERT config of an original checkpoint, read off its shapes
+    (attention heads: ``hidden / 64``, as BERT base and large)."""
+    src = strip_module_prefix(src)
+    need = ('vlbert.word_embeddings.weight', 'vlbert.position_embeddings.weight',
+            'vlbert.encoder.layer.0.intermediate.dense.weight')
+    for k in need:
+        if k not in src:
+            raise ConversionError(f"missing key '{k}' in the checkpoint")
+    vocab, hidden = src[need[0]].shape
+    layers = 1 + max(int(m.group(1)) for k in src
+                     if (m := re.match(r'vlbert\.encoder\.layer\.(\d+)\.', k)))
+    return dict(model_type='bert', vocab_size=vocab, hidden_size=hidden,
+                num_hidden_layers=layers, num_attention_heads=max(1, hidden // 64),
+                intermediate_size=src[need[2]].shape[0],
+                max_position_embeddings=src[need[1]].shape[0])

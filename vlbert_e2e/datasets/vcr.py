@@ -73,6 +73,8 @@ class VCRDataset(BaseDataset):
             where = f'{self.ann_file}, annot_id {item["annot_id"]}'
             objects = item['objects']
             meta_path = osp.join(prefix, item['metadata_fn'])
+            if not osp.isfile(meta_path):
+                raise BadSampleError(f'{where}: metadata file not found: {meta_path}')
             with open(meta_path, encoding='utf-8') as f:
                 meta = json.load(f)
             boxes = [b[:4] for b in meta['boxes']]

@@ -67,6 +67,8 @@ def build_cfg(args) -> Config:
             print(f'no complete checkpoint in {cfg.work_dir}: training from scratch')
         cfg.resume, cfg.load_from = last is not None, last
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise ConfigError(f'checkpoint to resume from not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
 

@@ -141,14 +141,15 @@ def _key_paths(node: Any, arg: str, cls_name: Optional[str], prefix: str = '') -
 
 
 BAD_KWARG = re.compile(r"unexpected keyword argument '(\w+)'")
-CLASS = re.compile(r'class `(\w+)`')
+# the innermost class: Python names it ("X.__init__()"), MMEngine's wrapper too
+CLASS = re.compile(r'class `(\w+)`|(\w+)\.__init__\(\)')
 
 
 @contextmanager
 def explain_config_errors(cfg: Config) -> Iterator[None]:
     """Turn the ``TypeError`` of a registry build with an argument the class does not
-    take ("class `X` in ...: __init__() got an unexpected keyword argument 'foo'",
-    nested once per enclosing build) into a :class:`ConfigKeyError` naming the config
+    take ("X.__init__() got an unexpected keyword argument 'foo'", or MMEngine's
+    "class `X` in ...: ..." wrapping of it) into a :class:`ConfigKeyError` naming the config
     key(s). Other errors pass unchanged."""
     try:
         yield
@@ -156,7 +157,7 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
         bad = BAD_KWARG.search(str(e))
         if bad is None:
             raise
-        classes = CLASS.findall(str(e))
+        classes = [a or b for a, b in CLASS.findall(str(e))]
         cls_name = classes[-1] if classes else None
         paths = _key_paths(cfg.to_dict(), bad.group(1), cls_name)
         where = ', '.join(paths) if paths else bad.group(1)

@@ -19,6 +19,8 @@ VOCAB = 'tools/dataset_converters/build_vqa_answer_vocab.py'
 CASES = {
     'train: missing config': (['tools/train.py', 'configs/nope.py'],
                               'config file not found: configs/nope.py'),
+    'train: unparsable config': (['tools/train.py', '{tmp}/bad_cfg.py'],
+                                 "SyntaxError: '(' was never closed"),
     'train: unknown --cfg-options key': (
         ['tools/train.py', CFG, '--cfg-options', 'model.vl_bert.pretraind=None'],
         'unknown config key model.vl_bert.pretraind; did you mean model.vl_bert.pretrained?'),
@@ -93,6 +95,7 @@ def _env():
 def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cli')
     (tmp / 'ckpt.pth').write_bytes(b'not read: every case fails before')
+    (tmp / 'bad_cfg.py').write_text('model = dict(\n')
     argvs = {k: [a.format(tmp=tmp) for a in argv] for k, (argv, _) in CASES.items()}
     r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(argvs)], cwd=ROOT,
                        env=_env(), capture_output=True, text=True, timeout=300)

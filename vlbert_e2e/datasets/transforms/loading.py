@@ -92,14 +92,15 @@ class LoadVLImage(BaseTransform):
         self.policy = BadSamplePolicy(on_bad_sample)
 
     def transform(self, results: dict) -> Optional[dict]:
-        record = f'record {results.get("sample_id", "?")}'
+        record = f'record {results["sample_id"]}' if 'sample_id' in results else 'no record'
         try:
             img = decode_image(results['img_path'])
             if results.get('instances'):
                 results['instances'] = clip_instances(
                     results['instances'], *img.shape[:2], f'{results["img_path"]} ({record})')
         except BadSampleError as e:
-            self.policy(e if record in str(e) else BadSampleError(f'{e} ({record})'))
+            named = record in str(e) or 'sample_id' not in results  # e.g. the inferencer
+            self.policy(e if named else BadSampleError(f'{e} ({record})'))
             return None  # skipped (counted, per worker, in self.policy.num_skipped)
         results['img'] = img
         results['img_shape'] = results['ori_shape'] = img.shape[:2]

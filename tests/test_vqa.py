@@ -105,7 +105,8 @@ def test_tiny_vqa_trains_and_tests_through_the_tools(tmp_path):
 
 
 def test_coco_instances_become_given_boxes_and_detector_targets(tmp_path):
-    coco = dict(images=[dict(id=1, file_name='x.jpg', width=128, height=96)],
+    coco = dict(images=[dict(id=i, file_name=f'{i}.jpg', width=128, height=96)
+                        for i in (1, 2, 3)],
                 categories=[dict(id=7, name='b'), dict(id=3, name='a')],
                 annotations=[dict(id=1, image_id=1, category_id=7, bbox=[10, 20, 30, 40],
                                   iscrowd=0, area=1200)])

@@ -43,6 +43,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         from vlbert_e2e.apis import InferenceError, VLBertInferencer
+        from vlbert_e2e.apis.inferencer import TASKS
+        if args.task not in TASKS:  # before the model loads
+            raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
         files = list_images(args.inputs)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr)

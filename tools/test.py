@@ -9,6 +9,12 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
+from vlbert_e2e.utils.config_checks import (
+    ConfigError,
+    explain_config_errors,
+    load_config,
+    merge_cfg_options,
+)
 
 
 def parse_args(argv=None):
@@ -30,13 +36,22 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} file not found: {path}')
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = load_config(args.config)
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+        if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+            raise ConfigError('--out must be a .pkl or .pickle file')
+        merge_cfg_options(cfg, args.cfg_options)
+        with explain_config_errors(cfg):
+            return run_test(args, cfg)
+    except ConfigError as e:
+        sys.exit(f'error: {e}')
+
+
+def run_test(args, cfg: Config) -> dict:
+    """Build the runner of ``cfg`` and test ``args.checkpoint``."""
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -48,8 +63,6 @@ def main(argv=None):
     prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     if args.out is not None:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            sys.exit('error: --out must be a .pkl or .pickle file')
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     metrics = runner.test()

@@ -12,6 +12,12 @@ from mmengine.runner import Runner
 from vlbert_e2e.engine.hooks import NonFiniteLossError
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
 from vlbert_e2e.utils import find_last_complete_checkpoint
+from vlbert_e2e.utils.config_checks import (
+    ConfigError,
+    explain_config_errors,
+    load_config,
+    merge_cfg_options,
+)
 
 
 def parse_args(argv=None):
@@ -36,12 +42,9 @@ def parse_args(argv=None):
 
 
 def build_cfg(args) -> Config:
-    if not osp.isfile(args.config):
-        sys.exit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -64,18 +67,21 @@ def build_cfg(args) -> Config:
             print(f'no complete checkpoint in {cfg.work_dir}: training from scratch')
         cfg.resume, cfg.load_from = last is not None, last
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise ConfigError(f'checkpoint to resume from not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
 
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_cfg(args)
-    prepare_cpu_distributed(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     try:
-        runner.train()
-    except NonFiniteLossError as e:
+        cfg = build_cfg(args)
+        prepare_cpu_distributed(cfg)
+        with explain_config_errors(cfg):
+            runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+            runner.train()
+    except (ConfigError, NonFiniteLossError) as e:
         sys.exit(f'error: {e}')
 
 

@@ -123,6 +123,8 @@ def table(res: dict) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    if not args.suite and not os.path.isfile(args.config):
+        sys.exit(f'error: config file not found: {args.config}')
     res = suite(args) if args.suite else run_part(args)
     print(table(res) if args.suite else json.dumps(res, indent=2), flush=True)
     if args.json:

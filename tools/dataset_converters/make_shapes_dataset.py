@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pickle
+import sys
 
 import cv2
 import numpy as np
@@ -177,8 +178,11 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    os.makedirs(os.path.join(args.out, 'images'), exist_ok=True)
-    os.makedirs(os.path.join(args.out, 'refcoco'), exist_ok=True)
+    try:
+        os.makedirs(os.path.join(args.out, 'images'), exist_ok=True)
+        os.makedirs(os.path.join(args.out, 'refcoco'), exist_ok=True)
+    except OSError as e:
+        sys.exit(f'error: cannot create the output folder {args.out}: {e}')
     state = dict(ann_id=0, refs=[], images=[], anns=[])
     train_qa = write_split(args.out, 'train', args.num_train, args.size, rng, 1, state)
     write_split(args.out, 'val', args.num_val, args.size, rng, 1 + args.num_train, state)

@@ -9,7 +9,8 @@ from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import DATASETS
 
-from .transforms.loading import BadSampleError
+from .text_lines import read_text_lines
+from .transforms.loading import BadSampleError, BadSamplePolicy
 
 
 @DATASETS.register_module()
@@ -27,14 +28,13 @@ class ConceptualCaptionsDataset(BaseDataset):
       ``LoadAnnotations``); they are the sample's given RoIs.
 
     Args:
-        on_bad_sample: ``'skip'`` (records without an image file, or malformed, are
-            dropped with one warning naming each and a count) or ``'raise'``.
+        on_bad_sample: ``'skip'`` (records without an image file, with an empty
+            caption, malformed or not UTF-8 are dropped with one warning naming each
+            and a count, ``bad_samples.num_skipped``) or ``'raise'``.
     """
 
     def __init__(self, *args, on_bad_sample: str = 'skip', **kwargs) -> None:
-        if on_bad_sample not in ('skip', 'raise'):
-            raise ValueError(f"on_bad_sample must be 'skip' or 'raise', got {on_bad_sample!r}")
-        self.on_bad_sample = on_bad_sample
+        self.bad_samples = BadSamplePolicy(on_bad_sample)
         kwargs.setdefault('data_prefix', dict(img=''))
         super().__init__(*args, **kwargs)
 
@@ -43,19 +43,18 @@ class ConceptualCaptionsDataset(BaseDataset):
             records = self._read_manifest()
         else:
             records = self._read_tsv()
-        out, bad = [], 0
+        out = []
         for rec in records:
             try:
                 out.append(self._check(rec))
             except BadSampleError as e:
-                if self.on_bad_sample == 'raise':
-                    raise
-                bad += 1
-                MMLogger.get_current_instance().warning(f'skipping: {e}')
-        if bad:
+                self.bad_samples(e)
+        if self.bad_samples.num_skipped:
             MMLogger.get_current_instance().warning(
-                f'{self.ann_file}: skipped {bad} of {len(records)} records')
+                f'{self.ann_file}: skipped {self.bad_samples.num_skipped} of '
+                f'{len(out) + self.bad_samples.num_skipped} records')
         return out
+
 
     def _where(self, line_no: int) -> str:
         return f'{self.ann_file}, line {line_no}'
@@ -74,16 +73,13 @@ class ConceptualCaptionsDataset(BaseDataset):
 
     def _read_manifest(self) -> List[dict]:
         records = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    records.append(self._parse_manifest_line(line, i))
-                except BadSampleError as e:
-                    if self.on_bad_sample == 'raise':
-                        raise
-                    MMLogger.get_current_instance().warning(f'skipping: {e}')
+        for i, line in read_text_lines(self.ann_file, self.bad_samples):
+            if not line.strip():
+                continue
+            try:
+                records.append(self._parse_manifest_line(line, i))
+            except BadSampleError as e:
+                self.bad_samples(e)
         return records
 
     def _parse_manifest_line(self, line: str, i: int) -> dict:
@@ -118,16 +114,12 @@ class ConceptualCaptionsDataset(BaseDataset):
             if info.get('status', 'success') == 'success' and info.get('url'):
                 by_url[info['url']] = meta[:-len('.json')] + '.jpg'
         records = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for i, line in enumerate(f, 1):
-                parts = line.rstrip('\n').split('\t')
-                if len(parts) != 2:
-                    err = BadSampleError(f'{self._where(i)}: expected caption<TAB>url')
-                    if self.on_bad_sample == 'raise':
-                        raise err
-                    MMLogger.get_current_instance().warning(f'skipping: {err}')
-                    continue
-                caption, url = parts
-                records.append(dict(img_path=by_url.get(url, f'<not downloaded: {url}>'),
-                                    text=caption, sample_id=i, where=self._where(i)))
+        for i, line in read_text_lines(self.ann_file, self.bad_samples):
+            parts = line.rstrip('\r\n').split('\t')
+            if len(parts) != 2:
+                self.bad_samples(BadSampleError(f'{self._where(i)}: expected caption<TAB>url'))
+                continue
+            caption, url = parts
+            records.append(dict(img_path=by_url.get(url, f'<not downloaded: {url}>'),
+                                text=caption, sample_id=i, where=self._where(i)))
         return records

@@ -2,9 +2,12 @@
 from typing import List
 
 from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import DATASETS
 
+from .text_lines import read_text_lines
+from .transforms.loading import BadSamplePolicy
 from .transforms.tokenize import build_tokenizer
 
 
@@ -14,15 +17,19 @@ class TextCorpusDataset(BaseDataset):
 
     As in the original, consecutive lines of a document are packed into one sample
     until it holds at least ``min_pieces`` word pieces (then it is cut at the
-    ``Tokenize`` transform's ``max_length``). Undecodable (non-UTF-8) bytes raise an
-    error naming the file and line.
+    ``Tokenize`` transform's ``max_length``).
 
     Args:
         tokenizer: HF fast tokenizer used to count word pieces.
         min_pieces: pack lines until this many pieces (original: 64).
+        on_bad_sample: a line that is not UTF-8 raises :class:`BadSampleError` naming
+            the file and line (``'raise'``), or is skipped, logged and counted
+            (``'skip'``).
     """
 
-    def __init__(self, *args, tokenizer: str, min_pieces: int = 64, **kwargs) -> None:
+    def __init__(self, *args, tokenizer: str, min_pieces: int = 64,
+                 on_bad_sample: str = 'raise', **kwargs) -> None:
+        self.bad_samples = BadSamplePolicy(on_bad_sample)
         self.tokenizer_name = tokenizer
         self.min_pieces = min_pieces
         super().__init__(*args, **kwargs)
@@ -38,18 +45,18 @@ class TextCorpusDataset(BaseDataset):
                                 ann_file=self.ann_file))
             cur, n = [], 0
 
-        with open(self.ann_file, 'rb') as f:
-            for i, raw in enumerate(f, 1):
-                try:
-                    line = raw.decode('utf-8').strip()
-                except UnicodeDecodeError as e:
-                    raise ValueError(f'{self.ann_file}, line {i}: not UTF-8 ({e})') from e
-                if not line:
-                    flush(i)
-                    continue
-                cur.append(line)
-                n += len(tok.tokenize(line))
-                if n >= self.min_pieces:
-                    flush(i)
-            flush(i if cur else 0)
+        i = 0
+        for i, line in read_text_lines(self.ann_file, self.bad_samples):
+            line = line.strip()
+            if not line:
+                flush(i)
+                continue
+            cur.append(line)
+            n += len(tok.tokenize(line))
+            if n >= self.min_pieces:
+                flush(i)
+        flush(i)
+        if self.bad_samples.num_skipped:
+            MMLogger.get_current_instance().warning(
+                f'{self.ann_file}: skipped {self.bad_samples.num_skipped} lines that are not UTF-8')
         return out

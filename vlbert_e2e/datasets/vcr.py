@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .text_lines import read_text_lines
 from .transforms.loading import BadSampleError
 
 MODES = ('q2a', 'qa2r')
@@ -60,10 +61,9 @@ class VCRDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         prefix = self.data_prefix.get('img', '')
         out = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for line_no, line in enumerate(f, 1):
-                if line.strip():
-                    out.append(self._parse(line, line_no, prefix))
+        for line_no, line in read_text_lines(self.ann_file):
+            if line.strip():
+                out.append(self._parse(line, line_no, prefix))
         return out
 
     def _parse(self, line: str, line_no: int, prefix: str) -> dict:
@@ -73,6 +73,8 @@ class VCRDataset(BaseDataset):
             where = f'{self.ann_file}, annot_id {item["annot_id"]}'
             objects = item['objects']
             meta_path = osp.join(prefix, item['metadata_fn'])
+            if not osp.isfile(meta_path):
+                raise BadSampleError(f'{where}: metadata file not found: {meta_path}')
             with open(meta_path, encoding='utf-8') as f:
                 meta = json.load(f)
             boxes = [b[:4] for b in meta['boxes']]

@@ -60,18 +60,23 @@ class VQAv2Dataset(BaseDataset):
 
     def _image_instances(self) -> dict:
         """image_id -> mmdet instances from a COCO instances file (labels: category
-        index by sorted id, as mmdet's CocoDataset)."""
+        index by sorted id, as mmdet's CocoDataset); every image of the file has an
+        entry (empty when it has no box)."""
         path = self.instances_file
         if self.data_root and not osp.isabs(path):
             path = osp.join(self.data_root, path)
         coco = self._load_json(path)
         cats = sorted(c['id'] for c in coco.get('categories', []))
-        out = {}
+        out = {img['id']: [] for img in coco.get('images', [])}
         for a in coco['annotations']:
+            where = f'{path}, annotation {a.get("id")}'
             x, y, w, h = a['bbox']
             if w <= 0 or h <= 0:
-                raise BadSampleError(f'{path}, annotation {a.get("id")}: box without area')
-            out.setdefault(a['image_id'], []).append(dict(
+                raise BadSampleError(f'{where}: box without area')
+            if a['image_id'] not in out:
+                raise BadSampleError(f'{where}: image_id {a["image_id"]} has no entry in '
+                                     f'"images"')
+            out[a['image_id']].append(dict(
                 bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
                 ignore_flag=int(a.get('iscrowd', 0))))
         return out
@@ -102,7 +107,10 @@ class VQAv2Dataset(BaseDataset):
                                   self.img_name_template.format(
                                       subtype=subtype, image_id=q['image_id'])))
             if boxes is not None:
-                rec['instances'] = boxes.get(q['image_id'], [])
+                if q['image_id'] not in boxes:
+                    raise BadSampleError(f'{where}: image_id {q["image_id"]} not in '
+                                         f'{self.instances_file}')
+                rec['instances'] = boxes[q['image_id']]
             if self.answer_file:
                 a = anns.get(qid)
                 if a is None:

@@ -1,6 +1,6 @@
 """Image loading for any raw image file a user may give."""
 import os
-from typing import Optional
+from typing import List, Optional
 
 import cv2
 import numpy as np
@@ -13,6 +13,24 @@ from vlbert_e2e.registry import TRANSFORMS
 
 class BadSampleError(ValueError):
     """A sample that cannot be used (missing/corrupt image, malformed record)."""
+
+
+class BadSamplePolicy:
+    """What to do with a :class:`BadSampleError`: ``'raise'`` it, or ``'skip'``: log
+    a warning naming it and count it in ``num_skipped``."""
+
+    def __init__(self, on_bad_sample: str) -> None:
+        if on_bad_sample not in ('skip', 'raise'):
+            raise ValueError(f"on_bad_sample must be 'skip' or 'raise', got {on_bad_sample!r}")
+        self.on_bad_sample = on_bad_sample
+        self.num_skipped = 0
+
+    def __call__(self, err: BadSampleError) -> None:
+        if self.on_bad_sample == 'raise':
+            raise err
+        self.num_skipped += 1
+        MMLogger.get_current_instance().warning(
+            f'skipping (skipped so far: {self.num_skipped}): {err}')
 
 
 def decode_image(path: str) -> np.ndarray:
@@ -35,32 +53,55 @@ def decode_image(path: str) -> np.ndarray:
     return img
 
 
+def clip_instances(instances: List[dict], height: int, width: int, where: str) -> List[dict]:
+    """Clip the ``bbox`` (x1, y1, x2, y2) of mmdet ``instances`` to the image.
+
+    A box partly outside is clipped and kept. A box with a non-finite coordinate, or of
+    zero area after clipping (entirely outside, degenerate or reversed), raises
+    :class:`BadSampleError` naming ``where`` and the box: the boxes are indexed by
+    other fields (``ref_index``, VCR word-to-object links, ``roi_labels``), so one box
+    cannot be dropped alone; the whole sample is rejected.
+    """
+    out = []
+    for i, inst in enumerate(instances):
+        box = np.asarray(inst['bbox'], dtype=np.float64)
+        if box.shape != (4, ) or not np.isfinite(box).all():
+            raise BadSampleError(f'{where}: box {i} {inst["bbox"]} is not 4 finite numbers')
+        x1, x2 = np.clip(box[0::2], 0, width)
+        y1, y2 = np.clip(box[1::2], 0, height)
+        if x2 <= x1 or y2 <= y1:
+            raise BadSampleError(f'{where}: box {i} {inst["bbox"]} has no area inside the '
+                                 f'{width}x{height} image')
+        out.append(dict(inst, bbox=[float(x1), float(y1), float(x2), float(y2)]))
+    return out
+
+
 @TRANSFORMS.register_module()
 class LoadVLImage(BaseTransform):
-    """Load ``results['img_path']`` with :func:`decode_image`.
+    """Load ``results['img_path']`` with :func:`decode_image`, and check the sample's
+    boxes (``instances``) against the image with :func:`clip_instances`.
 
     Args:
-        on_bad_sample: ``'skip'`` logs a warning naming the file and returns ``None``
-            (MMEngine's dataset then draws another sample and the skip is counted);
-            ``'raise'`` raises :class:`BadSampleError` naming the file.
+        on_bad_sample: ``'skip'`` logs a warning naming the file and the record
+            (``sample_id``) and returns ``None`` (MMEngine's dataset then draws another
+            sample; the skips are counted); ``'raise'`` raises :class:`BadSampleError`
+            naming them.
     """
 
     def __init__(self, on_bad_sample: str = 'raise') -> None:
-        if on_bad_sample not in ('skip', 'raise'):
-            raise ValueError(f"on_bad_sample must be 'skip' or 'raise', got {on_bad_sample!r}")
-        self.on_bad_sample = on_bad_sample
-        self.num_skipped = 0
+        self.policy = BadSamplePolicy(on_bad_sample)
 
     def transform(self, results: dict) -> Optional[dict]:
+        record = f'record {results["sample_id"]}' if 'sample_id' in results else 'no record'
         try:
             img = decode_image(results['img_path'])
+            if results.get('instances'):
+                results['instances'] = clip_instances(
+                    results['instances'], *img.shape[:2], f'{results["img_path"]} ({record})')
         except BadSampleError as e:
-            if self.on_bad_sample == 'raise':
-                raise
-            self.num_skipped += 1
-            MMLogger.get_current_instance().warning(
-                f'skipping sample (skipped so far in this worker: {self.num_skipped}): {e}')
-            return None
+            named = record in str(e) or 'sample_id' not in results  # e.g. the inferencer
+            self.policy(e if named else BadSampleError(f'{e} ({record})'))
+            return None  # skipped (counted, per worker, in self.policy.num_skipped)
         results['img'] = img
         results['img_shape'] = results['ori_shape'] = img.shape[:2]
         return results

@@ -62,7 +62,7 @@ def test_autocast_wrapper_switches():
 
 
 def test_activation_checkpointing_gives_same_gradients():
-    """Encoder (HF gradient checkpointing) and backbone (mmdet ``with_cp``)
+    """Encoder (HF activation checkpointing), backbone and res5 head (mmdet ``with_cp``)
     recomputation change memory and time, not the loss or the gradients."""
     from mmengine.registry import DefaultScope
 
@@ -73,6 +73,7 @@ def test_activation_checkpointing_gives_same_gradients():
         cfg.heads = dict(mlm=dict(type='MLMHead'))
         cfg.vl_bert.gradient_checkpointing = cp
         cfg.region_encoder.detector.backbone.with_cp = cp
+        cfg.region_encoder.detector.roi_head.shared_head.with_cp = cp
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
             models.append(MODELS.build(cfg))
     ref, ckpt = models

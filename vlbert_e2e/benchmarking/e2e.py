@@ -111,7 +111,8 @@ def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size:
     opts = dict(cfg_options or {})
     if checkpointing:
         opts.update({'model.vl_bert.gradient_checkpointing': True,
-                     'model.region_encoder.detector.backbone.with_cp': True})
+                     'model.region_encoder.detector.backbone.with_cp': True,
+                     'model.region_encoder.detector.roi_head.shared_head.with_cp': True})
     _, model = build_model(config, opts, device)
     sync = sync_of(device)
     data = synthetic_batch(batch_size, img_size, num_boxes, num_tokens,

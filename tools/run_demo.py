@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CFG = 'configs/demo/vlbert-minilm_faster-rcnn-r18-c4_1xb8-300i_shapes.py'
+CFG = 'configs/demo/vlbert-minilm_faster-rcnn-r18-c4_1xb8-400i_shapes.py'
 DATA = 'data/shapes'
 
 

@@ -21,7 +21,7 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
 val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                       dataset=dict(dataset, ann_file='val.jsonl', test_mode=True))
 test_dataloader = val_dataloader
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(_delete_=True, type='AdamW', lr=1e-3),
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=1e-3),
                      paramwise_cfg=dict(bypass_duplicate=True))
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2)]
 train_cfg = dict(max_epochs=2, val_interval=2)

@@ -181,3 +181,25 @@ def test_all_rois_of_a_batch_go_through_one_roi_align_call():
     layer.register_forward_hook(lambda m, a, o: calls.append(a[1].shape[0]))
     model(**batch(model, _two_samples()), mode='loss')
     assert calls == [3 + 2]  # (image + 2 boxes) + (image + 1 box) in a single call
+
+
+def test_predict_reuses_the_detection_that_chose_the_rois():
+    """With detector boxes, ``predict`` reports the same detections as a separate
+    ``detect`` call (mmdet's results, rescaled), without running the detector twice."""
+    model = build_tiny_model(heads=dict(mlm=dict(type='MLMHead')),
+                             box_source='given+detector').eval()
+    model.predict_detections = True
+    img, s = make_sample(96, 128, seed=3)
+    s.set_metainfo(dict(scale_factor=(0.5, 0.5), ori_shape=(192, 256)))
+    data = batch(model, [(img, s)], training=False)
+    calls = []
+    model.region_encoder.detector.rpn_head.register_forward_hook(lambda *a: calls.append(1))
+    with torch.no_grad():
+        ours = model.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+        assert len(calls) == 1
+        ref = model.detect(data['inputs'], copy.deepcopy(data['data_samples']))
+    a, b = ours[0].pred_instances, ref[0].pred_instances
+    assert len(a) > 0
+    torch.testing.assert_close(a.bboxes, b.bboxes, atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(a.scores, b.scores)
+    assert torch.equal(a.labels, b.labels)

@@ -79,7 +79,7 @@ def subprocess_part(args, part: str, dtype: str = 'fp32', extra=()) -> dict:
                args.device, '--dtype', dtype, '--batch-size', str(args.batch_size),
                '--tokenizer', args.tokenizer, '--json', out, *extra,
                '--cfg-options', *BASE_OPTS]
-        print('$', ' '.join(cmd[1:-len(BASE_OPTS) - 3]), flush=True)
+        print('$', ' '.join(c for c in cmd[1:] if c not in (out, '--json')), flush=True)
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if r.returncode:
             sys.exit(f'error: benchmark part {part} failed:\n{r.stderr[-3000:]}')

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Union
 import torch
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
@@ -27,6 +28,14 @@ class VLModelOutput:
     roi_cls_dist: Optional[Tensor]  # [B, R, C+1] detector class distribution
     region: Optional[RegionOutput]
     num_choices: int = 1            # > 1: rows are (sample, choice), sample-major
+
+
+def _rescaled(r: InstanceData, sample) -> InstanceData:
+    """Detections in resized-image coordinates -> original image (mmdet's rescale)."""
+    r = r.clone()
+    sx, sy = sample.metainfo.get('scale_factor', (1.0, 1.0))
+    r.bboxes = r.bboxes / r.bboxes.new_tensor([sx, sy, sx, sy])
+    return r
 
 
 def _repeat_rows(t: Optional[Tensor], n: int) -> Optional[Tensor]:
@@ -184,8 +193,12 @@ class VLBertE2E(BaseModel):
             head.predict(out, data_samples)
         if self.predict_detections and out.region is not None:
             img_samples = [s for s, h in zip(data_samples, inputs['has_image'].tolist()) if h]
-            results = self.region_encoder.detect(out.region.feature_maps, img_samples,
-                                                 rescale=True)
+            results = out.region.detections
+            if results is None:
+                results = self.region_encoder.detect(out.region.feature_maps, img_samples,
+                                                     rescale=True)
+            else:  # the pass that chose the RoIs already detected: rescale, as mmdet does
+                results = [_rescaled(r, s) for r, s in zip(results, img_samples)]
             for s, r in zip(img_samples, results):
                 s.pred_instances = r
         return data_samples

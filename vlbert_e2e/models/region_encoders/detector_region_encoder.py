@@ -40,6 +40,8 @@ class RegionOutput:
     img_wh: List[Tensor]          # [2] width, height of the resized image
     det_losses: Dict[str, Tensor]
     feature_maps: Tuple[Tensor, ...] = ()  # the backbone (+neck) outputs of this pass
+    # the detector's own results on this pass (resized-image coordinates), when it ran
+    detections: Optional[List[InstanceData]] = None
 
 
 @MODELS.register_module()
@@ -165,12 +167,12 @@ class DetectorRegionEncoder(BaseModule):
         wants_mask = any(bool(m.any()) for m in masks) or (
             self.training and self.det_mask_prob > 0 and self.box_source != 'given')
 
-        x_clean, det = None, None
+        x_clean, det, results = None, None, None
         if wants_mask and (self.need_cls_dist or self.box_source != 'given'):
             with torch.no_grad():  # the unmasked image: MVRC targets + detector boxes
                 x_clean = self.extract_feat(imgs)
             if self.box_source != 'given':
-                det = self._detector_boxes(x_clean, samples)
+                det, results = self._detector_boxes(x_clean, samples)
         if wants_mask:
             if det is not None:
                 masks = [self._choose_det_masks(m, d) for m, d in zip(masks, det)]
@@ -180,7 +182,7 @@ class DetectorRegionEncoder(BaseModule):
         else:
             x = self.extract_feat(imgs)
         if self.box_source != 'given' and det is None:
-            det = self._detector_boxes(x, samples)
+            det, results = self._detector_boxes(x, samples)
 
         boxes, masked = [], []
         for i, s in enumerate(samples):
@@ -205,7 +207,7 @@ class DetectorRegionEncoder(BaseModule):
             idx = torch.as_tensor(with_gt, device=imgs.device)
             det_losses = self.det_loss(tuple(f[idx] for f in x), [samples[i] for i in with_gt])
         return RegionOutput(boxes, list(app.split(counts)), masked, cls_dist, img_wh,
-                            det_losses, x)
+                            det_losses, x, results)
 
     # ------------------------------------------------------------------ boxes
     def _given_boxes(self, s: DetDataSample, imgs: Tensor) -> Tensor:
@@ -218,7 +220,10 @@ class DetectorRegionEncoder(BaseModule):
             return torch.as_tensor(s.roi_masked, dtype=torch.bool, device=device).view(n)
         return torch.zeros(n, dtype=torch.bool, device=device)
 
-    def _detector_boxes(self, x: Tuple[Tensor, ...], samples) -> List[Tensor]:
+    def _detector_boxes(self, x: Tuple[Tensor, ...], samples
+                        ) -> Tuple[List[Tensor], List[InstanceData]]:
+        """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image, and the
+        detector's full results (kept so prediction does not run the detector twice)."""
         with torch.no_grad():
             results = self.detect(x, samples, rescale=False)
         out = []
@@ -226,7 +231,7 @@ class DetectorRegionEncoder(BaseModule):
             keep = r.scores >= self.det_score_thr
             order = r.scores[keep].argsort(descending=True)[:self.max_det_boxes]
             out.append(r.bboxes[keep][order].detach())
-        return out
+        return out, results
 
     def _choose_det_masks(self, given_mask: Tensor, det: Tensor) -> Tensor:
         pick = torch.rand(len(det), device=det.device) < self.det_mask_prob

@@ -49,6 +49,7 @@ def chance_levels() -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--config', default=CFG, help='the demo config (another recipe)')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--iters', type=int, default=None, help='override the training length')
     args = p.parse_args(argv)
@@ -61,25 +62,25 @@ def main(argv=None):
     opts = ['--cfg-options', f'train_cfg.max_iters={args.iters}',
             f'train_cfg.val_interval={args.iters + 1}'] if args.iters else []
     times['train'] = run('train detector + VL-BERT jointly (detection + VQA + grounding)',
-                         ['tools/train.py', CFG, '--work-dir', args.work_dir] + opts)
+                         ['tools/train.py', args.config, '--work-dir', args.work_dir] + opts)
     with open(os.path.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
     times['test'] = run('evaluate on the val split',
-                        ['tools/test.py', CFG, ckpt, '--work-dir', args.work_dir])
+                        ['tools/test.py', args.config, ckpt, '--work-dir', args.work_dir])
     vis = os.path.join(args.work_dir, 'demo_images')
     times['demo'] = run('answer a question about held-out raw image files',
-                        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', CFG,
-                         '--checkpoint', ckpt, '--task', 'vqa',
+                        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config',
+                         args.config, '--checkpoint', ckpt, '--task', 'vqa',
                          '--text', 'how many shapes are there?', '--out-dir', vis])
     run('point at an object in the same files',
-        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', CFG,
+        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', args.config,
          '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
          '--out-dir', vis + '_ground'])
     import matplotlib  # installed with mmdet; ships a real photograph
     photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
     if os.path.isfile(photo):
         run('the same model on a real photograph (not shapes: any answer is a guess)',
-            ['tools/demo.py', photo, '--config', CFG, '--checkpoint', ckpt, '--task', 'vqa',
+            ['tools/demo.py', photo, '--config', args.config, '--checkpoint', ckpt, '--task', 'vqa',
              '--text', 'how many shapes are there?', '--out-dir', vis + '_photo'])
     with open(os.path.join(ROOT, args.work_dir, 'test_metrics.json')) as f:
         metrics = json.load(f)

@@ -39,7 +39,8 @@ def test_bad_files_raise_with_the_path(tmp_path, content, match):
     assert LoadVLImage(on_bad_sample='skip')(dict(img_path=str(path))) is None
 
 
-@pytest.mark.parametrize('view', ['plain', 'hflip', 'vflip', 'both', 'grey', 'grey_hflip'])
+@pytest.mark.parametrize('view', ['plain', 'hflip', 'vflip', 'both', 'grey', 'grey_hflip',
+                                  'rgb_hflip', 'crop_hflip'])
 def test_image_to_chw_matches_transpose(view):
     """The fast packing path gives exactly the tensor of a plain transpose, also on
     the negative-stride views that mmcv's flip returns."""
@@ -48,7 +49,8 @@ def test_image_to_chw_matches_transpose(view):
     from vlbert_e2e.datasets.transforms.formatting import image_to_chw
     img = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
     v = dict(plain=img, hflip=img[:, ::-1], vflip=img[::-1], both=img[::-1, ::-1],
-             grey=img[..., 0], grey_hflip=img[:, ::-1, 0])[view]
+             grey=img[..., 0], grey_hflip=img[:, ::-1, 0], rgb_hflip=img[:, ::-1, ::-1],
+             crop_hflip=img[1:5, 6:1:-1])[view]
     ref = np.ascontiguousarray((v if v.ndim == 3 else v[..., None]).transpose(2, 0, 1))
     out = image_to_chw(v)
     assert out.is_contiguous() and torch.equal(out, torch.from_numpy(ref))

@@ -18,7 +18,9 @@ def image_to_chw(img: np.ndarray) -> torch.Tensor:
     if img.ndim == 2:
         img = img[..., None]
     flip = [ax for ax in (0, 1) if img.strides[ax] < 0]
-    if flip:  # undo the view's flips (free), let OpenCV copy them back contiguously
+    if flip and np.flip(img, flip).flags.c_contiguous:
+        # a flipped view of a contiguous image: undo the view's flips (free) and let
+        # OpenCV copy them back contiguously; any other layout takes the generic copy
         img = cv2.flip(np.flip(img, flip), {(0, ): 0, (1, ): 1, (0, 1): -1}[tuple(flip)])
         img = img[..., None] if img.ndim == 2 else img
     img = np.ascontiguousarray(img)

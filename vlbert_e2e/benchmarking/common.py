@@ -7,6 +7,8 @@ from typing import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
+
 
 def sync_of(device: str) -> Callable[[], None]:
     return torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
@@ -16,8 +18,7 @@ def autocast_ctx(device: str, dtype: str):
     """``torch.autocast`` for 'bf16'/'fp16', nothing for 'fp32'."""
     if dtype == 'fp32':
         return nullcontext()
-    return torch.autocast(device.split(':')[0],
-                          dtype=torch.bfloat16 if dtype == 'bf16' else torch.float16)
+    return torch.autocast(device.split(':')[0], dtype=DTYPES[dtype])
 
 
 def time_fn(fn: Callable[[], None], steps: int, warmup: int, device: str) -> float:
@@ -35,7 +36,7 @@ def time_fn(fn: Callable[[], None], steps: int, warmup: int, device: str) -> flo
 
 def matmul_rate(dtype: str, device: str, n: int = 2048, steps: int = 5) -> float:
     """FLOP/s of an ``n x n x n`` ``torch.mm``: the machine's practical limit."""
-    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[dtype]
+    dt = DTYPES[dtype]
     a = torch.randn(n, n, device=device).to(dt)
     b = torch.randn(n, n, device=device).to(dt)
     return 2 * n ** 3 / time_fn(lambda: torch.mm(a, b), steps, 1, device)

@@ -17,11 +17,12 @@ def image_to_chw(img: np.ndarray) -> torch.Tensor:
     ``mmcv.imflip`` returns; ``cv2.flip`` + ``cv2.split`` take ~0.6 ms)."""
     if img.ndim == 2:
         img = img[..., None]
-    flip = [ax for ax in (0, 1) if img.strides[ax] < 0]
-    if flip and np.flip(img, flip).flags.c_contiguous:
+    flip = tuple(ax for ax in (0, 1) if img.strides[ax] < 0)
+    unflipped = np.flip(img, flip) if flip else None
+    if unflipped is not None and unflipped.flags.c_contiguous:
         # a flipped view of a contiguous image: undo the view's flips (free) and let
         # OpenCV copy them back contiguously; any other layout takes the generic copy
-        img = cv2.flip(np.flip(img, flip), {(0, ): 0, (1, ): 1, (0, 1): -1}[tuple(flip)])
+        img = cv2.flip(unflipped, {(0, ): 0, (1, ): 1, (0, 1): -1}[flip])
         img = img[..., None] if img.ndim == 2 else img
     img = np.ascontiguousarray(img)
     chw = np.stack(cv2.split(img)) if 1 < img.shape[2] <= 4 else img.transpose(2, 0, 1)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Union
 
 import torch
+from mmdet.structures.bbox import scale_boxes
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
@@ -31,10 +32,11 @@ class VLModelOutput:
 
 
 def _rescaled(r: InstanceData, sample) -> InstanceData:
-    """Detections in resized-image coordinates -> original image (mmdet's rescale)."""
+    """Detections in resized-image coordinates -> original image, as mmdet's bbox head
+    rescales (``scale_boxes`` by ``1 / scale_factor``)."""
     r = r.clone()
-    sx, sy = sample.metainfo.get('scale_factor', (1.0, 1.0))
-    r.bboxes = r.bboxes / r.bboxes.new_tensor([sx, sy, sx, sy])
+    r.bboxes = scale_boxes(r.bboxes, [1 / f for f in sample.metainfo.get(
+        'scale_factor', (1.0, 1.0))])
     return r
 
 

@@ -1,7 +1,8 @@
 """VLBertE2E: detector -> visual embedding -> VL-BERT -> task heads, one graph."""
 import copy
+import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmdet.structures.bbox import scale_boxes
@@ -38,6 +39,32 @@ def _rescaled(r: InstanceData, sample) -> InstanceData:
     r.bboxes = scale_boxes(r.bboxes, [1 / f for f in sample.metainfo.get(
         'scale_factor', (1.0, 1.0))])
     return r
+
+
+def _distinct_images(imgs: Tensor, samples: List) -> Tuple[List[int], List[int]]:
+    """Rows showing the same picture with the same given RoIs and RoI masks (e.g. several
+    questions about one image, see ``ImageGroupedSampler``): ``(rows to encode, for
+    every row the position of its encoded row)``. Rows with detector ground truth are
+    preferred as representatives, so the detector losses still see it."""
+    def field(s, k):
+        return s.get(k).cpu().numpy().tobytes() if k in s else None
+    order = sorted(range(len(samples)), key=lambda k: 'gt_instances' not in samples[k])
+    keep, where, by_key = [], [0] * len(samples), {}
+    for k in order:
+        s = samples[k]
+        path = s.metainfo.get('img_path')
+        path = os.path.normpath(path) if isinstance(path, str) else path
+        key = (path, tuple(s.metainfo.get('img_shape') or ()),
+               field(s, 'gt_boxes'), field(s, 'roi_masked'))
+        for u in by_key.get(key, ()):
+            if torch.equal(imgs[keep[u]], imgs[k]):
+                where[k] = u
+                break
+        else:
+            by_key.setdefault(key, []).append(len(keep))
+            where[k] = len(keep)
+            keep.append(k)
+    return keep, where
 
 
 def _repeat_rows(t: Optional[Tensor], n: int) -> Optional[Tensor]:
@@ -102,8 +129,10 @@ class VLBertE2E(BaseModel):
     def encode(self, inputs: dict, data_samples: List) -> VLModelOutput:
         """Run detector, visual embedding and VL-BERT on a preprocessed batch.
 
-        With ``[B, C, L]`` text (C choices per sample), the detector runs once per
-        image and its RoIs are shared by the C sequences of that sample."""
+        The detector runs once per distinct image of the batch (samples that show the
+        same picture with the same given RoIs share its RoIs and gradients). With
+        ``[B, C, L]`` text (C choices per sample), the RoIs of a sample are shared by
+        its C sequences."""
         num_choices = 1
         if inputs['input_ids'].dim() == 3:
             num_choices = inputs['input_ids'].shape[1]
@@ -116,8 +145,10 @@ class VLBertE2E(BaseModel):
         img_rows = has_image.nonzero().flatten()
         region = None
         if len(img_rows):
+            img_samples = [data_samples[i] for i in img_rows.tolist()]
+            keep, where = _distinct_images(inputs['imgs'], img_samples)
             region = self.region_encoder(
-                inputs['imgs'], [data_samples[i] for i in img_rows.tolist()])
+                inputs['imgs'][keep], [img_samples[k] for k in keep]).take(where)
             counts = [len(x) for x in region.boxes]
             wh = torch.cat([w.expand(n, 2) for w, n in zip(region.img_wh, counts)])
             vis = self.visual_embedding(torch.cat(region.feats), torch.cat(region.boxes), wh)

@@ -20,7 +20,7 @@ from vlbert_e2e.registry import MODELS
 
 from .box_ops import clip_and_fix_boxes, masked_pixel_map
 
-BOX_SOURCES = ('given', 'detector', 'given+detector')
+BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector')
 
 
 def _roi_align_in_fp32(module, args):
@@ -43,6 +43,19 @@ class RegionOutput:
     # the detector's own results on this pass (resized-image coordinates), when it ran
     detections: Optional[List[InstanceData]] = None
 
+    def take(self, index: List[int]) -> 'RegionOutput':
+        """The outputs of images ``index`` (repeats allowed: one image shared by several
+        samples); the detector losses stay as they are."""
+        if list(index) == list(range(len(self.boxes))):
+            return self
+
+        def pick(xs):
+            return None if xs is None else [xs[i] for i in index]
+        idx = torch.as_tensor(index, device=self.boxes[0].device)
+        return RegionOutput(pick(self.boxes), pick(self.feats), pick(self.masked),
+                            pick(self.cls_dist), pick(self.img_wh), self.det_losses,
+                            tuple(f[idx] for f in self.feature_maps), pick(self.detections))
+
 
 @MODELS.register_module()
 class DetectorRegionEncoder(BaseModule):
@@ -53,8 +66,11 @@ class DetectorRegionEncoder(BaseModule):
             type='FasterRCNN', ...)`` (``_scope_`` defaults to ``'mmdet'``); its
             ``data_preprocessor`` is ignored (the VL model has its own).
         box_source: ``'given'`` (boxes from the sample), ``'detector'`` (RPN -> RoI
-            head -> NMS on this image, top ``max_det_boxes`` by score, detached) or
-            ``'given+detector'``. Box 0 is always the whole image.
+            head -> NMS on this image, top ``max_det_boxes`` by score, detached),
+            ``'given+detector'`` (both) or ``'given_or_detector'`` (the sample's boxes
+            when it has any, else the detector's: annotated boxes in training, like the
+            original's pre-computed ones, with no detector inference pass there, and
+            what the detector finds at test time). Box 0 is always the whole image.
         max_det_boxes: at most this many detector boxes per image.
         det_score_thr: drop detections below this score.
         det_loss_weight: weight of the detector's own RPN + RCNN losses (keys
@@ -167,12 +183,14 @@ class DetectorRegionEncoder(BaseModule):
         wants_mask = any(bool(m.any()) for m in masks) or (
             self.training and self.det_mask_prob > 0 and self.box_source != 'given')
 
+        use_det = self.box_source != 'given' and (
+            self.box_source != 'given_or_detector' or any(len(g) == 0 for g in given))
         x_clean, det, results = None, None, None
-        if wants_mask and (self.need_cls_dist or self.box_source != 'given'):
+        if wants_mask and (self.need_cls_dist or use_det):
             with torch.no_grad():  # the unmasked image: MVRC targets + detector boxes
                 x_clean = self.extract_feat(imgs)
-            if self.box_source != 'given':
-                det, results = self._detector_boxes(x_clean, samples)
+            if use_det:
+                det, results = self._detector_boxes(x_clean, samples, given)
         if wants_mask:
             if det is not None:
                 masks = [self._choose_det_masks(m, d) for m, d in zip(masks, det)]
@@ -181,8 +199,8 @@ class DetectorRegionEncoder(BaseModule):
             x = self.extract_feat(imgs * masked_pixel_map(imgs, pre, masks))
         else:
             x = self.extract_feat(imgs)
-        if self.box_source != 'given' and det is None:
-            det, results = self._detector_boxes(x, samples)
+        if use_det and det is None:
+            det, results = self._detector_boxes(x, samples, given)
 
         boxes, masked = [], []
         for i, s in enumerate(samples):
@@ -220,10 +238,11 @@ class DetectorRegionEncoder(BaseModule):
             return torch.as_tensor(s.roi_masked, dtype=torch.bool, device=device).view(n)
         return torch.zeros(n, dtype=torch.bool, device=device)
 
-    def _detector_boxes(self, x: Tuple[Tensor, ...], samples
+    def _detector_boxes(self, x: Tuple[Tensor, ...], samples, given: List[Tensor]
                         ) -> Tuple[List[Tensor], List[InstanceData]]:
-        """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image, and the
-        detector's full results (kept so prediction does not run the detector twice)."""
+        """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image (none where
+        ``given_or_detector`` has given boxes), and the detector's full results (kept so
+        prediction does not run the detector twice)."""
         with torch.no_grad():
             results = self.detect(x, samples, rescale=False)
         out = []
@@ -231,6 +250,8 @@ class DetectorRegionEncoder(BaseModule):
             keep = r.scores >= self.det_score_thr
             order = r.scores[keep].argsort(descending=True)[:self.max_det_boxes]
             out.append(r.bboxes[keep][order].detach())
+        if self.box_source == 'given_or_detector':
+            out = [d[:0] if len(g) else d for g, d in zip(given, out)]
         return out, results
 
     def _choose_det_masks(self, given_mask: Tensor, det: Tensor) -> Tensor:

@@ -1,0 +1,158 @@
+"""Texts of one image share one detector pass: ImageGroupedSampler + VLBertE2E's
+distinct-image encoding, and the ``given_or_detector`` box source."""
+import copy
+
+import pytest
+import torch
+from conftest import batch, build_tiny_model, make_sample
+
+HEADS = dict(mlm=dict(type='MLMHead'))
+
+
+def _same_image_other_text(img, s, seed):
+    _, other = make_sample(img.shape[1], img.shape[2], seed=seed)
+    t = copy.deepcopy(s)
+    t.input_ids, t.mlm_labels = other.input_ids, other.mlm_labels
+    return img.clone(), t
+
+
+def _roi_align_calls(model):
+    calls = []
+    layer = model.region_encoder.roi_head.bbox_roi_extractor.roi_layers[0]
+    layer.register_forward_hook(lambda m, a, o: calls.append(a[1].shape[0]))
+    return calls
+
+
+def test_texts_of_one_image_share_one_detector_pass_and_equal_separate_passes():
+    model = build_tiny_model(heads=HEADS).eval()
+    a = make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=1)
+    a[1].set_metainfo(dict(img_path='x.jpg'))
+    b = _same_image_other_text(*a, seed=2)
+    c = make_sample(96, 128, boxes=[[0, 0, 30, 60]], seed=3)
+    c[1].set_metainfo(dict(img_path='y.jpg'))
+    calls = _roi_align_calls(model)
+    with torch.no_grad():
+        together = model(**batch(model, [a, b, c], training=False), mode='tensor')
+        assert calls == [3 + 2]  # image x once (image box + 2), image y once (+ 1)
+        for i, one in enumerate((a, b, c)):
+            alone = model(**batch(model, [one], training=False), mode='tensor')
+            n = int(alone.seq.attention_mask.sum())
+            torch.testing.assert_close(together.seq.hidden[i, :n], alone.seq.hidden[0, :n],
+                                       rtol=1e-4, atol=1e-5)
+
+
+def test_shared_pass_gets_the_gradients_of_every_text():
+    """One detector pass for two texts gives the detector the same gradient as two
+    separate passes (the MLM loss is the mean over the two masked words)."""
+    model = build_tiny_model(heads=HEADS, visual_gain=1.0).eval()  # eval: fixed BN stats
+    a = make_sample(96, 128, boxes=[[5, 5, 40, 40]], seed=4)
+    a[1].set_metainfo(dict(img_path='x.jpg'))
+    b = _same_image_other_text(*a, seed=5)
+    weight = model.region_encoder.detector.backbone.layer3[0].conv1.weight
+
+    def grad(samples):
+        model.zero_grad()
+        model(**batch(model, samples), mode='loss')['loss_mlm_vl'].backward()
+        return weight.grad.clone()
+    calls = _roi_align_calls(model)
+    together = grad([a, b])
+    assert calls == [2]
+    separate = (grad([a]) + grad([b])) / 2
+    assert together.abs().sum() > 0
+    torch.testing.assert_close(together, separate, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize('change', ['boxes', 'pixels', 'mask'])
+def test_same_path_but_other_boxes_pixels_or_masks_are_encoded_apart(change):
+    model = build_tiny_model(heads=HEADS).eval()
+    a = make_sample(96, 128, boxes=[[5, 5, 40, 40]], masked=[False], seed=6)
+    a[1].set_metainfo(dict(img_path='x.jpg'))
+    img, s = _same_image_other_text(*a, seed=7)
+    if change == 'boxes':
+        s.gt_boxes = torch.tensor([[6., 5, 40, 40]])
+    elif change == 'pixels':  # e.g. another random crop of the same file
+        img[0, 0, 0] = (int(img[0, 0, 0]) + 1) % 256
+    else:
+        s.roi_masked = torch.tensor([True])
+    calls = _roi_align_calls(model)
+    with torch.no_grad():
+        model(**batch(model, [a, (img, s)], training=False), mode='tensor')
+    assert calls == [2 + 2]
+
+
+def test_detector_loss_comes_from_the_copy_with_ground_truth():
+    model = build_tiny_model(heads=HEADS, det_loss_weight=1.0).train()
+    a = make_sample(96, 128, boxes=[[5, 5, 60, 60]], seed=8)  # a VQA-like sample
+    a[1].set_metainfo(dict(img_path='x.jpg'))
+    img, s = _same_image_other_text(*a, seed=9)
+    _, with_gt = make_sample(96, 128, boxes=[[5, 5, 60, 60]], seed=8, gt=True)
+    s.gt_instances = with_gt.gt_instances
+    losses = model(**batch(model, [a, (img, s)]), mode='loss')
+    assert 'det_loss_cls' in losses and torch.isfinite(losses['det_loss_cls'])
+
+
+def test_given_or_detector_uses_given_boxes_and_skips_detection_where_given():
+    model = build_tiny_model(heads=HEADS, box_source='given_or_detector', max_det_boxes=3,
+                             det_score_thr=0.0).eval()
+    rpn_calls = []
+    model.region_encoder.detector.rpn_head.register_forward_hook(
+        lambda *a: rpn_calls.append(1))
+    given = make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=10)
+    with torch.no_grad():
+        out = model(**batch(model, [given], training=False), mode='tensor')
+    assert rpn_calls == []  # no detector inference when every sample brings boxes
+    torch.testing.assert_close(out.region.boxes[0][1:], given[1].gt_boxes)
+    bare = make_sample(96, 128, seed=11)
+    with torch.no_grad():
+        out = model(**batch(model, [given, bare], training=False), mode='tensor')
+    assert rpn_calls == [1]
+    assert len(out.region.boxes[0]) == 3  # image + its two given boxes, no detections
+    assert 1 <= len(out.region.boxes[1]) <= 1 + 3  # image + detector boxes
+
+
+class _Infos:
+    """A dataset stand-in: sample i shows image ``paths[i]`` (None: text only)."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def __len__(self):
+        return len(self.paths)
+
+    def get_data_info(self, i):
+        return dict(img_path=self.paths[i]) if self.paths[i] else dict(text='t')
+
+
+PATHS = ['a', 'b', 'a', 'c', None, 'b', 'a', 'c', None, 'd']
+
+
+def _runs(order):
+    """Number of maximal runs of equal images in ``order`` (text-only: own run)."""
+    keys = [PATHS[i] or f'text{i}' for i in order]
+    return 1 + sum(k != p for k, p in zip(keys[1:], keys))
+
+
+def test_sampler_yields_each_sample_once_with_images_contiguous():
+    from vlbert_e2e.datasets import ImageGroupedSampler
+    s = ImageGroupedSampler(_Infos(PATHS), seed=3)
+    first = list(s)
+    assert sorted(first) == list(range(len(PATHS))) and len(s) == len(PATHS)
+    assert _runs(first) == 6  # a, b, c, d and two text-only samples
+    assert list(ImageGroupedSampler(_Infos(PATHS), seed=3)) == first  # seeded
+    orders = set()
+    for epoch in range(1, 6):
+        s.set_epoch(epoch)
+        order = list(s)
+        assert sorted(order) == list(range(len(PATHS))) and _runs(order) == 6
+        orders.add(tuple(order))
+    assert len(orders) > 1
+
+
+def test_sampler_splits_an_epoch_between_ranks(monkeypatch):
+    from vlbert_e2e.datasets.samplers import image_grouped_sampler as mod
+    shares = []
+    for rank in range(3):
+        monkeypatch.setattr(mod, 'get_dist_info', lambda r=rank: (r, 3))
+        shares.append(list(mod.ImageGroupedSampler(_Infos(PATHS), seed=0)))
+    assert [len(x) for x in shares] == [4, 4, 4]  # padded to equal length
+    assert set().union(*map(set, shares)) == set(range(len(PATHS)))

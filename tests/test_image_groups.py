@@ -156,3 +156,30 @@ def test_sampler_splits_an_epoch_between_ranks(monkeypatch):
         shares.append(list(mod.ImageGroupedSampler(_Infos(PATHS), seed=0)))
     assert [len(x) for x in shares] == [4, 4, 4]  # padded to equal length
     assert set().union(*map(set, shares)) == set(range(len(PATHS)))
+
+
+def test_object_tags_reach_the_roi_tokens_and_check_the_class_count():
+    names = ['circle', 'square', 'triangle', 'star', 'ring', 'cross', 'arrow', 'heart']
+    model = build_tiny_model(heads=HEADS, visual_gain=1.0)
+    tagged = build_tiny_model(heads=HEADS, visual_gain=1.0)
+    tagged.object_tags = tagged._build_object_tags(dict(names=names, tokenizer='pkg://minilm-l6'),
+                                                   dict())
+    tagged.region_encoder.need_cls_dist = True
+    tagged.load_state_dict(model.state_dict())
+    sample = make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=12)
+    seen = {}
+    orig = tagged.vl_bert.forward
+
+    def spy(*args):
+        seen['ling'] = args[-1]
+        return orig(*args)
+    tagged.vl_bert.forward = spy
+    with torch.no_grad():
+        a = model.eval()(**batch(model, [sample], training=False), mode='tensor')
+        b = tagged.eval()(**batch(tagged, [sample], training=False), mode='tensor')
+    img = tagged.vl_bert.object_linguistic_embeddings.weight[0]
+    torch.testing.assert_close(seen['ling'][0, 0], img)  # the whole image keeps [IMG]
+    assert not torch.allclose(seen['ling'][0, 1], img)
+    assert not torch.allclose(a.seq.hidden, b.seq.hidden)
+    with pytest.raises(ValueError, match='8 classes'):
+        model._build_object_tags(dict(names=names[:3], tokenizer='pkg://minilm-l6'), dict())

@@ -110,3 +110,38 @@ def test_text_only_equals_robertamodel(tmp_path):
     real = mask.bool()
     torch.testing.assert_close(ours.hidden[real], theirs.last_hidden_state[real],
                                atol=1e-5, rtol=1e-5)
+
+
+def test_visual_gain_pair_sets_text_and_object_layernorms_apart():
+    """A text gain of 0 leaves the text tokens exactly the language model's while the
+    RoI tokens already carry their features."""
+    cfg = dict(model_type='bert', vocab_size=100, hidden_size=32, num_hidden_layers=1,
+               num_attention_heads=2, intermediate_size=64)
+    vl = VLBert(config=cfg, visual_ln_init_gain=(0.0, 0.5)).eval()
+    assert vl.visual_ln_text.weight.eq(0).all() and vl.visual_ln_object.weight.eq(0.5).all()
+    ids, mask = torch.tensor([[1, 5, 6, 2]]), torch.ones(1, 4, dtype=torch.long)
+    valid, masked = torch.ones(1, 2, dtype=torch.bool), torch.zeros(1, 2, dtype=torch.bool)
+    roi = torch.randn(1, 2, 32)
+    with torch.no_grad():
+        a = vl(ids, mask, None, torch.randn(1, 4, 32), roi, valid, masked)
+        b = vl(ids, mask, None, torch.randn(1, 4, 32), roi, valid, masked)
+        c = vl(ids, mask, None, torch.randn(1, 4, 32), torch.randn(1, 2, 32), valid, masked)
+    torch.testing.assert_close(a.hidden, b.hidden)  # the text's visual clue is silent
+    assert not torch.allclose(a.hidden, c.hidden)  # the RoIs are not
+
+
+def test_object_tags_mix_class_name_embeddings_by_detector_probability():
+    """A RoI's linguistic embedding is the detector's class distribution over the
+    word embeddings of the class names (background: [IMG]); box 0 keeps [IMG]."""
+    from vlbert_e2e.models.vl_bert.object_tags import ObjectTagEmbedding
+    tags = ObjectTagEmbedding(['circle', 'traffic light'], tokenizer='pkg://minilm-l6')
+    words = torch.nn.Embedding(30522, 8)
+    img = torch.randn(8)
+    ids = tags.ids.tolist()
+    circle = words.weight[ids[0][0]]
+    light = words.weight[[i for i in ids[1] if i]].mean(0)  # two word pieces: their mean
+    prob = torch.tensor([[1., 0., 0.], [0.5, 0.25, 0.25], [0.2, 0.3, 0.5]])
+    out = tags(prob, words, img, torch.tensor([False, False, True]))
+    torch.testing.assert_close(out[0], circle)
+    torch.testing.assert_close(out[1], 0.5 * circle + 0.25 * light + 0.25 * img)
+    torch.testing.assert_close(out[2], img)

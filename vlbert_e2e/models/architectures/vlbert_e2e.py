@@ -15,6 +15,7 @@ from torch.nn.utils.rnn import pad_sequence
 from vlbert_e2e.registry import MODELS
 
 from ..region_encoders import RegionOutput
+from ..vl_bert.object_tags import ObjectTagEmbedding
 from ..vl_bert.vl_bert import VLSequence
 
 
@@ -84,17 +85,28 @@ class VLBertE2E(BaseModel):
         data_preprocessor: config of :class:`VLDataPreprocessor`.
         predict_detections: in ``predict``, also write the detector's detections
             (``pred_instances``, original image coordinates) from the same backbone pass.
+        object_tags: ``dict(names=CLASS_NAMES, tokenizer=None)``: each RoI's linguistic
+            embedding is the detector's class distribution over the word embeddings of
+            the class names (Oscar-style tags, see :class:`ObjectTagEmbedding`) instead
+            of the shared ``[IMG]`` embedding; ``tokenizer`` defaults to the language
+            model's ``pretrained``. ``None`` (default): VL-BERT's ``[IMG]``.
     """
 
     def __init__(self, region_encoder: dict, vl_bert: dict,
                  visual_embedding: Optional[dict] = None,
                  heads: Optional[Dict[str, dict]] = None,
                  data_preprocessor: Optional[dict] = None,
-                 predict_detections: bool = False, init_cfg=None) -> None:
+                 predict_detections: bool = False, object_tags: Optional[dict] = None,
+                 init_cfg=None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.predict_detections = predict_detections
+        if object_tags is not None:
+            region_encoder = dict(region_encoder, need_cls_dist=True)
         self.region_encoder = MODELS.build(region_encoder)
         self.vl_bert = MODELS.build(vl_bert)
+        self.object_tags = None
+        if object_tags is not None:
+            self.object_tags = self._build_object_tags(object_tags, vl_bert)
         ve = copy.deepcopy(visual_embedding or {})
         ve.setdefault('type', 'VisualFeatureEmbedding')
         ve.setdefault('appearance_dim', self.region_encoder.out_channels)
@@ -108,6 +120,19 @@ class VLBertE2E(BaseModel):
                 self.heads[name].bind(self.vl_bert)
         summary = ', '.join(f'{k} {v / 1e6:.2f}M' for k, v in self.param_summary().items())
         MMLogger.get_current_instance().info(f'VLBertE2E parameters: {summary}')
+
+    def _build_object_tags(self, cfg: dict, vl_bert: dict) -> ObjectTagEmbedding:
+        cfg = dict(cfg)
+        tokenizer = cfg.pop('tokenizer', None) or vl_bert.get('pretrained')
+        if tokenizer is None:
+            raise ValueError('object_tags needs a tokenizer (the language model has no '
+                             '`pretrained` to take it from)')
+        tags = ObjectTagEmbedding(tokenizer=tokenizer, **cfg)
+        n_det = getattr(self.region_encoder.roi_head.bbox_head, 'num_classes', None)
+        if n_det != tags.num_classes:
+            raise ValueError(f'object_tags has {tags.num_classes} names {tags.names} but '
+                             f'the detector predicts {n_det} classes')
+        return tags
 
     def param_summary(self) -> Dict[str, int]:
         """Parameter count per part (shared tensors, e.g. the tied MLM decoder, are
@@ -183,8 +208,16 @@ class VLBertE2E(BaseModel):
         else:
             box_idx = box_idx.clamp(0, r - 1)
             text_visual = torch.gather(roi_feats, 1, box_idx[..., None].expand(-1, -1, h))
+        roi_ling = None
+        if self.object_tags is not None and roi_dist is not None:
+            image_box = torch.zeros_like(roi_valid)
+            image_box[:, 0] = True
+            roi_ling = self.object_tags(
+                roi_dist.flatten(0, 1), self.vl_bert.word_embeddings,
+                self.vl_bert.object_linguistic_embeddings.weight[0], image_box.flatten()
+            ).view(*roi_valid.shape, h)
         seq = self.vl_bert(ids, inputs['attention_mask'], inputs.get('token_type_ids'),
-                           text_visual, roi_feats, roi_valid, roi_masked)
+                           text_visual, roi_feats, roi_valid, roi_masked, roi_ling)
         return VLModelOutput(seq, inputs, has_image, roi_valid, roi_masked, roi_boxes,
                              roi_dist, region, num_choices)
 

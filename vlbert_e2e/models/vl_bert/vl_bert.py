@@ -8,7 +8,7 @@ VL-BERT's learned visual embeddings. Parameter names under ``bert.`` are HF's, s
 ``bert-base-uncased`` or any local HF folder loads without a remapping table.
 """
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 import torch
 from mmengine.logging import MMLogger
@@ -46,7 +46,11 @@ class VLBert(BaseModule):
         config: ``transformers`` config overrides (e.g. ``num_hidden_layers=2``); with
             ``pretrained=None`` a ``model_type`` key picks the architecture (``bert``).
         visual_ln_init_gain: initial gain of the LayerNorms applied to visual features
-            (the original starts at 0 so the language model is undisturbed at step 0).
+            (the original starts at 0 so the language model is undisturbed at step 0);
+            a pair ``(text, object)`` sets the two apart: the text tokens' visual clue
+            is added to word embeddings (norm ~1 in BERTs) while a LayerNorm output has
+            norm ~sqrt(hidden), so a text gain of 0 keeps the question readable while
+            the RoI tokens start visible.
         add_pooling_layer: keep the HF pooler (needed by VCR-style heads).
         end_token_for_text_only: give text-only samples an [END] token too (segment 2,
             position ``len(text) + 1``), as the original code does for its text corpus;
@@ -56,7 +60,8 @@ class VLBert(BaseModule):
     """
 
     def __init__(self, pretrained: Optional[str] = None, config: Optional[dict] = None,
-                 visual_ln_init_gain: float = 0.0, add_pooling_layer: bool = True,
+                 visual_ln_init_gain: Union[float, Tuple[float, float]] = 0.0,
+                 add_pooling_layer: bool = True,
                  end_token_for_text_only: bool = False, gradient_checkpointing: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -97,8 +102,10 @@ class VLBert(BaseModule):
         for emb in (self.object_linguistic_embeddings, self.object_mask_word_embedding,
                     self.aux_text_visual_embedding, self.end_embedding):
             nn.init.normal_(emb.weight, std=cfg.initializer_range)
-        for ln in (self.visual_ln_text, self.visual_ln_object):
-            nn.init.constant_(ln.weight, visual_ln_init_gain)
+        gains = visual_ln_init_gain if isinstance(visual_ln_init_gain, (tuple, list)) \
+            else (visual_ln_init_gain, visual_ln_init_gain)
+        for ln, gain in zip((self.visual_ln_text, self.visual_ln_object), gains):
+            nn.init.constant_(ln.weight, gain)
 
     def _extend_token_types(self, n: int) -> None:
         """Grow the segment table to ``n`` rows (A, B, visual); new rows copy row 0."""
@@ -125,7 +132,8 @@ class VLBert(BaseModule):
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor,
                 token_type_ids: Optional[Tensor], text_visual: Tensor,
-                roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor) -> VLSequence:
+                roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
+                roi_ling: Optional[Tensor] = None) -> VLSequence:
         """Assemble the sequence and run the encoder (no Python loop over samples).
 
         Args:
@@ -137,6 +145,8 @@ class VLBert(BaseModule):
                 text uses the auxiliary visual embedding and it gets no [END] token
                 (unless ``end_token_for_text_only``).
             roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
+            roi_ling: ``[B, R, H]`` linguistic embedding of each RoI (object tags);
+                ``None``: the learned ``[IMG]`` embedding, as the original.
         """
         b, n_text = input_ids.shape
         r = roi_feats.shape[1]
@@ -155,9 +165,9 @@ class VLBert(BaseModule):
         text_emb = self.word_embeddings(input_ids) + self.visual_ln_text(text_visual)
         text_emb = text_emb * attention_mask[..., None].to(text_emb.dtype)
 
-        ling = torch.where(roi_masked[..., None],
-                           self.object_mask_word_embedding.weight[0],
-                           self.object_linguistic_embeddings.weight[0])
+        ling = self.object_linguistic_embeddings.weight[0] if roi_ling is None else roi_ling
+        ling = torch.where(roi_masked[..., None], self.object_mask_word_embedding.weight[0],
+                           ling)
         roi_emb = ling + self.visual_ln_object(roi_feats)
 
         embeds = text_emb.new_zeros((b, t, text_emb.shape[-1]))

@@ -46,6 +46,23 @@ def test_metric_per_type_and_results_file(tmp_path):
         dict(question_id=1, answer='yes'), dict(question_id=2, answer='3')]
 
 
+def test_metric_per_question_type_hand_computed():
+    m = VQAAccuracy(per_question_type=True)
+    m.dataset_meta = dict(answers=['yes', 'no', '2'])
+    m.process(None, [
+        dict(question_id=1, pred_answer='yes', gt_answers=['yes'] * 10,
+             answer_type='yes/no', question_type='is there'),
+        dict(question_id=2, pred_answer='no', gt_answers=['yes'] * 10,
+             answer_type='yes/no', question_type='is there'),
+        dict(question_id=3, pred_answer='2', gt_answers=['2'] * 2 + ['3'] * 8,
+             answer_type='number', question_type='how many'),
+    ])
+    out = m.evaluate(3)
+    assert out['vqa/accuracy_qtype_is_there'] == pytest.approx(50.0)
+    assert out['vqa/accuracy_qtype_how_many'] == pytest.approx(60.0)  # 2 of 10 agree: 0.6
+    assert 'vqa/accuracy_qtype_how_many' not in VQAAccuracy().compute_metrics(m.results)
+
+
 def _dataset(**kw):
     args = dict(data_root=VQA, ann_file='v2_OpenEnded_mscoco_train2014_questions.json',
                 answer_file='v2_mscoco_train2014_annotations.json',

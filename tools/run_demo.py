@@ -12,8 +12,9 @@ import time
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CFG = 'configs/demo/vlbert-minilm_faster-rcnn-r18-c4_1xb8-400i_shapes.py'
+CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py'
 DATA = 'data/shapes'
+DATA_SETTINGS = dict(num_train=1200, num_val=100, size=160, seed=0)
 
 
 def run(step: str, args: list) -> float:
@@ -47,6 +48,39 @@ def chance_levels() -> dict:
             'det/bbox_mAP_50': (0.0, 'no detector')}
 
 
+def data_settings():
+    try:
+        with open(os.path.join(ROOT, DATA, 'settings.json')) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def ask_about_val_pictures(config: str, ckpt: str, out_dir: str, per_type: int = 2):
+    """``tools/demo.py`` on the first val pictures of a few question types, as a user
+    would ask; returns ``(question, true answer, model answer)`` rows."""
+    with open(os.path.join(ROOT, DATA, 'v2_OpenEnded_mscoco_val_questions.json')) as f:
+        questions = json.load(f)['questions']
+    with open(os.path.join(ROOT, DATA, 'v2_mscoco_val_annotations.json')) as f:
+        truth = {a['question_id']: a['multiple_choice_answer']
+                 for a in json.load(f)['annotations']}
+    picked, rows = Counter(), []
+    for q in questions:
+        kind = ' '.join(q['question'].split()[:2])
+        if kind not in ('how many', 'what color', 'what shape') or picked[kind] >= per_type:
+            continue
+        picked[kind] += 1
+        img = os.path.join(DATA, 'images', f'COCO_val_{q["image_id"]:012d}.jpg')
+        sub = os.path.join(out_dir, str(q['question_id']))
+        run(f'ask about a val picture: {q["question"]}',
+            ['tools/demo.py', img, '--config', config, '--checkpoint', ckpt, '--task', 'vqa',
+             '--text', q['question'], '--out-dir', sub])
+        stem = os.path.splitext(os.path.basename(img))[0]
+        with open(os.path.join(ROOT, sub, stem + '.json')) as f:
+            rows.append((q['question'], truth[q['question_id']], json.load(f)['answer']))
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--config', default=CFG, help='the demo config (another recipe)')
@@ -56,11 +90,13 @@ def main(argv=None):
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     t_all = time.perf_counter()
     times = {}
-    if not os.path.isfile(os.path.join(ROOT, DATA, 'answers.txt')):
-        times['data'] = run('generate the shapes data set',
-                            ['tools/dataset_converters/make_shapes_dataset.py', '--out', DATA])
+    if data_settings() != DATA_SETTINGS:  # absent, or made with other settings
+        times['data'] = run('generate the shapes data set', [
+            'tools/dataset_converters/make_shapes_dataset.py', '--out', DATA] + [
+            f'--{k.replace("_", "-")}={v}' for k, v in DATA_SETTINGS.items()])
     opts = ['--cfg-options', f'train_cfg.max_iters={args.iters}',
-            f'train_cfg.val_interval={args.iters + 1}'] if args.iters else []
+            f'train_cfg.val_interval={args.iters + 1}',
+            f'train_cfg.val_begin={args.iters + 1}'] if args.iters else []
     times['train'] = run('train detector + VL-BERT jointly (detection + VQA + grounding)',
                          ['tools/train.py', args.config, '--work-dir', args.work_dir] + opts)
     with open(os.path.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
@@ -76,6 +112,7 @@ def main(argv=None):
         ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', args.config,
          '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
          '--out-dir', vis + '_ground'])
+    answered = ask_about_val_pictures(args.config, ckpt, os.path.join(args.work_dir, 'val_qa'))
     import matplotlib  # installed with mmdet; ships a real photograph
     photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
     if os.path.isfile(photo):
@@ -96,6 +133,9 @@ def main(argv=None):
     for k, v in times.items():
         print(f'time {k:23} {v:10.1f} s')
     print(f'time {"total":23} {time.perf_counter() - t_all:10.1f} s')
+    for q, truth, got in answered:
+        print(f'val picture: {q:38} truth {truth:9} answer {got:9} '
+              f'{"correct" if got == truth else "wrong"}')
     print(f'annotated pictures: {os.path.abspath(vis)}, {os.path.abspath(vis)}_ground')
     print('=' * 72)
 

@@ -1,7 +1,7 @@
 """Generate the procedural "shapes" vision-language data set, in the official formats.
 
 python tools/dataset_converters/make_shapes_dataset.py --out data/shapes \
-    --num-train 400 --num-val 80 --size 160 --seed 0
+    --num-train 1200 --num-val 100 --size 160 --seed 0
 
 Writes, for the splits train and val (exact ground truth, so accuracy means something):
   images/COCO_<split>_<id:012d>.jpg       the pictures (COCO file naming)
@@ -24,6 +24,11 @@ import numpy as np
 SHAPES = ('circle', 'square', 'triangle')
 COLORS = {'red': (40, 40, 220), 'green': (40, 180, 40), 'blue': (220, 80, 30),
           'yellow': (30, 220, 230)}
+CATEGORIES = SHAPES  # the detector's classes; COCO-style ids from 1
+
+
+def category_id(o) -> int:
+    return CATEGORIES.index(o['shape']) + 1
 
 
 def _overlap(a, b) -> float:
@@ -115,20 +120,20 @@ def write_split(root, split, n, size, rng, first_id, state):
             state['ann_id'] += 1
             o['ann_id'] = state['ann_id']
             anns.append(dict(id=o['ann_id'], image_id=image_id, iscrowd=0,
-                             category_id=SHAPES.index(o['shape']) + 1,
+                             category_id=category_id(o),
                              bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1)))
             exprs = referring_expressions(o, objs)
             if exprs:
                 state['refs'].append(dict(
                     ref_id=o['ann_id'], ann_id=o['ann_id'], image_id=image_id,
-                    category_id=SHAPES.index(o['shape']) + 1, split=split, file_name=name,
+                    category_id=category_id(o), split=split, file_name=name,
                     sent_ids=[o['ann_id'] * 10 + j for j in range(len(exprs))],
                     sentences=[dict(raw=e, sent=e, tokens=e.split(), sent_id=o['ann_id'] * 10 + j)
                                for j, e in enumerate(exprs)]))
         words = [f'a {o["color"]} {o["shape"]}' for o in objs]
         captions.append(dict(image=name, caption=' and '.join(words) + ' on a noisy background',
                              boxes=[o['box'] for o in objs],
-                             labels=[SHAPES.index(o['shape']) for o in objs]))
+                             labels=[category_id(o) - 1 for o in objs]))
         for j, (q, a, atype) in enumerate(questions_for(objs, rng)):
             qid = image_id * 100 + j
             questions.append(dict(image_id=image_id, question=q, question_id=qid))
@@ -137,7 +142,7 @@ def write_split(root, split, n, size, rng, first_id, state):
                 question_type=' '.join(q.split()[:2]), multiple_choice_answer=a,
                 answers=[dict(answer=a, answer_confidence='yes', answer_id=i + 1)
                          for i in range(10)]))
-    cats = [dict(id=i + 1, name=s) for i, s in enumerate(SHAPES)]
+    cats = [dict(id=i + 1, name=n) for i, n in enumerate(CATEGORIES)]
     coco = dict(images=images, annotations=anns, categories=cats)
     with open(os.path.join(root, f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
@@ -172,8 +177,8 @@ def write_demo_images(root, size, rng):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--out', default='data/shapes')
-    p.add_argument('--num-train', type=int, default=400)
-    p.add_argument('--num-val', type=int, default=80)
+    p.add_argument('--num-train', type=int, default=1200)
+    p.add_argument('--num-val', type=int, default=100)
     p.add_argument('--size', type=int, default=160)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
@@ -193,12 +198,15 @@ def main(argv=None):
         pickle.dump(state['refs'], f)
     with open(os.path.join(args.out, 'refcoco', 'instances.json'), 'w') as f:
         json.dump(dict(images=state['images'], annotations=state['anns'],
-                       categories=[dict(id=i + 1, name=s) for i, s in enumerate(SHAPES)]), f)
+                       categories=[dict(id=i + 1, name=n) for i, n in enumerate(CATEGORIES)]), f)
     with open(os.path.join(args.out, 'corpus.txt'), 'w') as f:
         for c, s in zip(COLORS, SHAPES * 2):
             f.write(f'The {c} {s} is drawn on a noisy background.\n'
                     f'Shapes can be circles, squares or triangles.\n\n')
     write_demo_images(args.out, args.size, rng)
+    with open(os.path.join(args.out, 'settings.json'), 'w') as f:  # what made this data
+        json.dump(dict(num_train=args.num_train, num_val=args.num_val, size=args.size,
+                       seed=args.seed), f)
     n_refs = sum(len(r['sentences']) for r in state['refs'])
     print(f'shapes data set in {args.out}: {args.num_train} train / {args.num_val} val images, '
           f'{len(state["anns"])} objects, {len(train_qa)} train questions, '

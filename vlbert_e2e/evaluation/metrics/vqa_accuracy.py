@@ -28,13 +28,18 @@ class VQAAccuracy(BaseMetric):
     Args:
         outfile_prefix: when set, write ``<prefix>.json`` as
             ``[{"question_id": int, "answer": str}]`` for the evaluation server.
+        per_question_type: also report the accuracy per question type (the
+            annotations' ``question_type``, e.g. ``"how many"``; the official script's
+            ``perQuestionType``) as ``accuracy_qtype_<type>`` (spaces -> ``_``); the
+            samples need ``question_type`` in their meta keys.
     """
     default_prefix = 'vqa'
 
-    def __init__(self, outfile_prefix: Optional[str] = None, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(self, outfile_prefix: Optional[str] = None, per_question_type: bool = False,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.outfile_prefix = outfile_prefix
+        self.per_question_type = per_question_type
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         for s in data_samples:  # MMEngine's evaluator hands over ``to_dict()`` samples
@@ -47,7 +52,8 @@ class VQAAccuracy(BaseMetric):
                 question_id=int(s['question_id']),
                 answer=str(answer),
                 gt_answers=s.get('gt_answers'),
-                answer_type=s.get('answer_type')))
+                answer_type=s.get('answer_type'),
+                question_type=s.get('question_type')))
 
     def compute_metrics(self, results: List[dict]) -> dict:
         if self.outfile_prefix:
@@ -59,13 +65,18 @@ class VQAAccuracy(BaseMetric):
         scored = [r for r in results if r['gt_answers']]
         if not scored:
             return {}
-        by_type = defaultdict(list)
+        by_type, by_qtype = defaultdict(list), defaultdict(list)
         accs = []
         for r in scored:
             acc = vqa_accuracy(r['answer'], r['gt_answers'])
             accs.append(acc)
             by_type[r['answer_type'] or 'unknown'].append(acc)
+            by_qtype[r.get('question_type') or 'unknown'].append(acc)
         out = {'accuracy': 100 * sum(accs) / len(accs)}
         for t, v in sorted(by_type.items()):
             out[f'accuracy_{t.replace("/", "_")}'] = 100 * sum(v) / len(v)
+        if self.per_question_type:
+            for t, v in sorted(by_qtype.items()):
+                key = t.strip().replace(' ', '_').replace('/', '_')
+                out[f'accuracy_qtype_{key}'] = 100 * sum(v) / len(v)
         return out

@@ -20,6 +20,15 @@ from vlbert_e2e.registry import MODELS
 from vlbert_e2e.utils.offline_models import resolve_model_path
 
 
+def _few(keys, n: int = 4) -> str:
+    """'none', or the count and the first ``n`` keys (e.g. the 48 weights of the layers
+    a ``num_hidden_layers`` override drops)."""
+    keys = sorted(keys)
+    if not keys:
+        return 'none'
+    return f'{len(keys)} ({", ".join(keys[:n])}{", ..." if len(keys) > n else ""})'
+
+
 @dataclass
 class VLSequence:
     """Encoder output and where each input token ended up in the sequence."""
@@ -75,8 +84,8 @@ class VLBert(BaseModule):
                 attn_implementation=attn,
                 output_loading_info=True, **overrides)
             MMLogger.get_current_instance().info(
-                f'VLBert: loaded {pretrained}; missing keys: {info["missing_keys"]}; '
-                f'unexpected keys: {info["unexpected_keys"]}')
+                f'VLBert: loaded {pretrained}; missing keys: {_few(info["missing_keys"])}; '
+                f'unexpected keys: {_few(info["unexpected_keys"])}')
         else:
             model_type = overrides.pop('model_type', 'bert')
             attn = overrides.pop('attn_implementation')

@@ -112,7 +112,9 @@ def main(argv=None):
         ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', args.config,
          '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
          '--out-dir', vis + '_ground'])
+    t0 = time.perf_counter()
     answered = ask_about_val_pictures(args.config, ckpt, os.path.join(args.work_dir, 'val_qa'))
+    times['val questions'] = time.perf_counter() - t0
     import matplotlib  # installed with mmdet; ships a real photograph
     photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
     if os.path.isfile(photo):

@@ -62,6 +62,22 @@ def test_shared_pass_gets_the_gradients_of_every_text():
     torch.testing.assert_close(together, separate, rtol=1e-4, atol=1e-7)
 
 
+def test_predicted_detections_of_rows_sharing_a_pass_match_a_detector_run():
+    model = build_tiny_model(heads=HEADS).eval()
+    model.predict_detections = True
+    a = make_sample(96, 128, boxes=[[5, 5, 40, 40]], seed=13)
+    a[1].set_metainfo(dict(img_path='x.jpg'))
+    b = _same_image_other_text(*a, seed=14)
+    data = batch(model, [a, b], training=False)
+    with torch.no_grad():
+        shared = model.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+        alone = model.detect(batch(model, [a], training=False)['inputs'],
+                             [copy.deepcopy(data['data_samples'][0])])
+    for s in shared:
+        torch.testing.assert_close(s.pred_instances.bboxes, alone[0].pred_instances.bboxes)
+        torch.testing.assert_close(s.pred_instances.scores, alone[0].pred_instances.scores)
+
+
 @pytest.mark.parametrize('change', ['boxes', 'pixels', 'mask'])
 def test_same_path_but_other_boxes_pixels_or_masks_are_encoded_apart(change):
     model = build_tiny_model(heads=HEADS).eval()

@@ -261,7 +261,7 @@ class VLBertE2E(BaseModel):
             img_samples = [s for s, h in zip(data_samples, inputs['has_image'].tolist()) if h]
             results = out.region.detections
             if results is None:
-                results = self.region_encoder.detect(out.region.feature_maps, img_samples,
+                results = self.region_encoder.detect(out.region.row_feature_maps(), img_samples,
                                                      rescale=True)
             else:  # the pass that chose the RoIs already detected: rescale, as mmdet does
                 results = [_rescaled(r, s) for r, s in zip(results, img_samples)]

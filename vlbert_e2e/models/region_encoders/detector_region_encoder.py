@@ -42,19 +42,29 @@ class RegionOutput:
     feature_maps: Tuple[Tensor, ...] = ()  # the backbone (+neck) outputs of this pass
     # the detector's own results on this pass (resized-image coordinates), when it ran
     detections: Optional[List[InstanceData]] = None
+    # after ``take``: the row of ``feature_maps`` each entry comes from
+    map_rows: Optional[List[int]] = None
 
     def take(self, index: List[int]) -> 'RegionOutput':
         """The outputs of images ``index`` (repeats allowed: one image shared by several
-        samples); the detector losses stay as they are."""
+        samples); the detector losses stay as they are, and the feature maps are not
+        copied (``row_feature_maps`` gathers them when needed)."""
         if list(index) == list(range(len(self.boxes))):
             return self
 
         def pick(xs):
             return None if xs is None else [xs[i] for i in index]
-        idx = torch.as_tensor(index, device=self.boxes[0].device)
+        rows = index if self.map_rows is None else [self.map_rows[i] for i in index]
         return RegionOutput(pick(self.boxes), pick(self.feats), pick(self.masked),
                             pick(self.cls_dist), pick(self.img_wh), self.det_losses,
-                            tuple(f[idx] for f in self.feature_maps), pick(self.detections))
+                            self.feature_maps, pick(self.detections), list(rows))
+
+    def row_feature_maps(self) -> Tuple[Tensor, ...]:
+        """The feature maps with one row per entry (gathered after ``take``)."""
+        if self.map_rows is None:
+            return self.feature_maps
+        idx = torch.as_tensor(self.map_rows, device=self.feature_maps[0].device)
+        return tuple(f[idx] for f in self.feature_maps)
 
 
 @MODELS.register_module()

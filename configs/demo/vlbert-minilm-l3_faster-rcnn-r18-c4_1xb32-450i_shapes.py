@@ -4,7 +4,7 @@
 # detection losses + VQA + referring expressions in every batch. `make demo` runs it.
 # Each batch holds the 32 texts (questions, expressions) of about 4-5 pictures, and the
 # detector runs once per picture (ImageGroupedSampler): ~5x the texts per second of
-# independent samples, which is what lets the VL part learn in a 15-minute budget.
+# independent samples (22 vs 4.6 on 2 CPU cores; README, demo recipes 5 and 7).
 _base_ = [
     '../_base_/models/vlbert-tiny_faster-rcnn-r18-c4.py',
     '../_base_/schedules/finetune_adamw.py',
@@ -39,8 +39,8 @@ model = dict(
                                     nms=dict(type='nms', iou_threshold=0.5,
                                              class_agnostic=True))))),
     visual_embedding=dict(geometry_dim=512, dropout=0.1),
-    # 3 of MiniLM's 6 layers: 1.3-1.5 s instead of 1.5-1.7 s a step, better results in
-    # the budget (measured, README). Visual gains: 0 on the text tokens (a LayerNorm
+    # 3 of MiniLM's 6 layers: 1.3-1.5 s instead of 1.5-1.7 s a step (README, recipes 7
+    # and 8), so more steps fit in the budget. Visual gains: 0 on the text tokens (a LayerNorm
     # output, norm ~sqrt(384) = 19.6 x 0.1, would swamp MiniLM's word embeddings of
     # norm ~1.1), 0.1 on the RoI tokens.
     vl_bert=dict(_delete_=True, type='VLBert', pretrained=tokenizer,

@@ -24,11 +24,11 @@ import numpy as np
 SHAPES = ('circle', 'square', 'triangle')
 COLORS = {'red': (40, 40, 220), 'green': (40, 180, 40), 'blue': (220, 80, 30),
           'yellow': (30, 220, 230)}
-CATEGORIES = SHAPES  # the detector's classes; COCO-style ids from 1
 
 
 def category_id(o) -> int:
-    return CATEGORIES.index(o['shape']) + 1
+    """COCO-style category id (from 1) of an object: its shape."""
+    return SHAPES.index(o['shape']) + 1
 
 
 def _overlap(a, b) -> float:
@@ -142,7 +142,7 @@ def write_split(root, split, n, size, rng, first_id, state):
                 question_type=' '.join(q.split()[:2]), multiple_choice_answer=a,
                 answers=[dict(answer=a, answer_confidence='yes', answer_id=i + 1)
                          for i in range(10)]))
-    cats = [dict(id=i + 1, name=n) for i, n in enumerate(CATEGORIES)]
+    cats = [dict(id=i + 1, name=n) for i, n in enumerate(SHAPES)]
     coco = dict(images=images, annotations=anns, categories=cats)
     with open(os.path.join(root, f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
@@ -198,7 +198,7 @@ def main(argv=None):
         pickle.dump(state['refs'], f)
     with open(os.path.join(args.out, 'refcoco', 'instances.json'), 'w') as f:
         json.dump(dict(images=state['images'], annotations=state['anns'],
-                       categories=[dict(id=i + 1, name=n) for i, n in enumerate(CATEGORIES)]), f)
+                       categories=[dict(id=i + 1, name=n) for i, n in enumerate(SHAPES)]), f)
     with open(os.path.join(args.out, 'corpus.txt'), 'w') as f:
         for c, s in zip(COLORS, SHAPES * 2):
             f.write(f'The {c} {s} is drawn on a noisy background.\n'

@@ -8,6 +8,7 @@ from mmdet.datasets import RefCocoDataset as MMDetRefCocoDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .record_checker import RecordChecker, resolve
 from .transforms.loading import BadSampleError
 
 
@@ -15,8 +16,8 @@ from .transforms.loading import BadSampleError
 class RefCOCODataset(MMDetRefCocoDataset):
     """Referring expressions over ``refs(unc).p`` / ``refs(umd).p`` (``split_file``)
     and the COCO ``instances.json`` (``ann_file``); reuses mmdet's split and ref
-    indexing (``_init_refs``), but yields one sample per *sentence* (mmdet groups them
-    per image for detection-style training).
+    indexing (``_init_refs``, over the refs whose links resolve), but yields one sample
+    per *sentence* (mmdet groups them per image for detection-style training).
 
     A sample holds the expression (``text``), all COCO boxes of its image as
     ``instances`` (the candidate RoIs of the ``given`` box source, read by mmdet's
@@ -24,46 +25,75 @@ class RefCOCODataset(MMDetRefCocoDataset):
     metric, the referred box in original image coordinates (``ref_bbox``, x1y1x2y2).
     Instance labels are COCO category indices, so the boxes can also train the
     detector (``PackVLInputs(with_det_gt=True)`` + ``det_loss_weight``).
+
+    Args:
+        on_bad_sample: a ref of ``split`` whose ``image_id`` or ``ann_id`` is not in
+            ``ann_file`` (e.g. a COCO file cut to a subset), or that is otherwise
+            unusable (box without area, empty sentence), raises
+            :class:`BadSampleError` naming the refs file and the ``ref_id``
+            (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
+            (``'skip'``).
     """
 
+    def __init__(self, *args, on_bad_sample: str = 'raise', **kwargs) -> None:
+        self.bad_samples = RecordChecker(on_bad_sample)
+        super().__init__(*args, **kwargs)
+
     def load_data_list(self) -> List[dict]:
-        self.splits = mmengine.load(self.split_file, file_format='pkl')
+        splits = mmengine.load(self.split_file, file_format='pkl')
         self.instances = mmengine.load(self.ann_file, file_format='json')
-        self._init_refs()
-        images = {img['id']: img for img in self.instances['images']}
         # detector label = index of the COCO category (sorted by id), as mmdet's CocoDataset
         cats = sorted(self.instances.get('categories', []), key=lambda c: c['id'])
-        label_of = {c['id']: i for i, c in enumerate(cats)}
         self._metainfo['classes'] = tuple(c['name'] for c in cats)
-        anns_of_image = defaultdict(list)
+        index = dict(images={img['id']: img for img in self.instances['images']},
+                     anns={a['id']: a for a in self.instances['annotations']},
+                     anns_of_image=defaultdict(list),
+                     label_of={c['id']: i for i, c in enumerate(cats)})
         for ann in self.instances['annotations']:
-            anns_of_image[ann['image_id']].append(ann)
+            index['anns_of_image'][ann['image_id']].append(ann)
+        good = []
+
+        def build(ref: dict) -> List[dict]:
+            samples = self._ref_samples(ref, index)
+            good.append(ref)
+            return samples
+
+        refs = [r for r in splits if isinstance(r, dict) and r.get('split') == self.split]
+        out = self.bad_samples.collect(refs, build)
+        self.bad_samples.report(f'{self.split_file} (split {self.split})', len(out))
+        self.splits = good
+        self._init_refs()  # mmdet's self.refs / self.ref_to_ann, over the good refs
+        return out
+
+    def _ref_samples(self, ref: dict, index: dict) -> List[dict]:
+        """The samples (one per sentence) of ``ref``; :class:`BadSampleError` when a
+        link of it does not resolve or it is unusable."""
+        where = f'{self.split_file}, ref_id {ref.get("ref_id")}'
+        try:
+            img = resolve(index['images'], ref['image_id'], where, 'image_id', self.ann_file)
+            ann = resolve(index['anns'], ref['ann_id'], where, 'ann_id', self.ann_file)
+            sentences = ref['sentences']
+        except KeyError as e:
+            raise BadSampleError(f'{where}: malformed ref (no {e})') from None
+        if ann['image_id'] != img['id']:
+            raise BadSampleError(f'{where}: ann_id {ann["id"]} is on image {ann["image_id"]} '
+                                 f'of {self.ann_file}, not on image_id {img["id"]}')
+        cands = index['anns_of_image'][img['id']]
+        instances = [dict(bbox=self._xyxy(a['bbox'], where), ignore_flag=0,
+                          bbox_label=index['label_of'].get(a.get('category_id'), 0))
+                     for a in cands]
+        ref_index = [a['id'] for a in cands].index(ann['id'])
         prefix = self.data_prefix.get('img_path', self.data_prefix.get('img', ''))
         out = []
-        for ref in self.splits:
-            if ref['split'] != self.split:
-                continue
-            where = f'{self.split_file}, ref_id {ref.get("ref_id")}'
-            img = images.get(ref['image_id'])
-            if img is None:
-                raise BadSampleError(f'{where}: image_id {ref["image_id"]} not in {self.ann_file}')
-            cands = anns_of_image[ref['image_id']]
-            ids = [a['id'] for a in cands]
-            if ref['ann_id'] not in ids:
-                raise BadSampleError(f'{where}: ann_id {ref["ann_id"]} not in its image')
-            instances = [dict(bbox=self._xyxy(a['bbox'], where), ignore_flag=0,
-                              bbox_label=label_of.get(a.get('category_id'), 0))
-                         for a in cands]
-            for sent in ref['sentences']:
-                text = sent.get('raw') or sent.get('sent')
-                if not text or not text.strip():
-                    raise BadSampleError(f'{where}: empty sentence {sent.get("sent_id")}')
-                ref_index = ids.index(ref['ann_id'])
-                out.append(dict(
-                    img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
-                    text=text, sample_id=sent.get('sent_id'), ref_id=ref['ref_id'], task='ground',
-                    instances=instances, ref_index=ref_index,
-                    ref_bbox=instances[ref_index]['bbox']))
+        for sent in sentences:
+            text = sent.get('raw') or sent.get('sent')
+            if not text or not text.strip():
+                raise BadSampleError(f'{where}: empty sentence {sent.get("sent_id")}')
+            out.append(dict(
+                img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
+                text=text, sample_id=sent.get('sent_id'), ref_id=ref.get('ref_id'), task='ground',
+                instances=instances, ref_index=ref_index,
+                ref_bbox=instances[ref_index]['bbox']))
         return out
 
     @staticmethod

@@ -2,12 +2,11 @@
 from typing import List
 
 from mmengine.dataset import BaseDataset
-from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import DATASETS
 
+from .record_checker import RecordChecker
 from .text_lines import read_text_lines
-from .transforms.loading import BadSamplePolicy
 from .transforms.tokenize import build_tokenizer
 
 
@@ -29,7 +28,7 @@ class TextCorpusDataset(BaseDataset):
 
     def __init__(self, *args, tokenizer: str, min_pieces: int = 64,
                  on_bad_sample: str = 'raise', **kwargs) -> None:
-        self.bad_samples = BadSamplePolicy(on_bad_sample)
+        self.bad_samples = RecordChecker(on_bad_sample)
         self.tokenizer_name = tokenizer
         self.min_pieces = min_pieces
         super().__init__(*args, **kwargs)
@@ -56,7 +55,5 @@ class TextCorpusDataset(BaseDataset):
             if n >= self.min_pieces:
                 flush(i)
         flush(i)
-        if self.bad_samples.num_skipped:
-            MMLogger.get_current_instance().warning(
-                f'{self.ann_file}: skipped {self.bad_samples.num_skipped} lines that are not UTF-8')
+        self.bad_samples.report(self.ann_file, len(out))
         return out

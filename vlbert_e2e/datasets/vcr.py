@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .record_checker import RecordChecker
 from .text_lines import read_text_lines
 from .transforms.loading import BadSampleError
 
@@ -50,21 +51,47 @@ class VCRDataset(BaseDataset):
     ``names``, ``width``, ``height``) live under ``data_prefix['img']``. The detections
     of the metadata are the given RoIs (mmdet ``instances``); each word referring to an
     object takes that object's RoI as visual clue.
+
+    Args:
+        mode: ``'q2a'`` or ``'qa2r'``.
+        on_bad_sample: a line whose metadata file or image is missing, whose metadata
+            is not valid JSON or disagrees with it, or that is malformed or not UTF-8,
+            raises :class:`BadSampleError` naming the file and ``annot_id``
+            (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
+            (``'skip'``).
     """
 
-    def __init__(self, *args, mode: str = 'q2a', **kwargs) -> None:
+    def __init__(self, *args, mode: str = 'q2a', on_bad_sample: str = 'raise',
+                 **kwargs) -> None:
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.mode = mode
+        self.bad_samples = RecordChecker(on_bad_sample)
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         prefix = self.data_prefix.get('img', '')
-        out = []
-        for line_no, line in read_text_lines(self.ann_file):
-            if line.strip():
-                out.append(self._parse(line, line_no, prefix))
+        lines = ((n, line) for n, line in read_text_lines(self.ann_file, self.bad_samples)
+                 if line.strip())
+        out = self.bad_samples.collect(lines, lambda nl: self._parse(nl[1], nl[0], prefix))
+        self.bad_samples.report(self.ann_file, len(out))
         return out
+
+    @staticmethod
+    def _metadata(path: str, where: str) -> dict:
+        """The per-image metadata JSON ``path`` of the record ``where``; raises
+        :class:`BadSampleError` naming both when it is missing, empty or malformed."""
+        if not osp.isfile(path):
+            raise BadSampleError(f'{where}: metadata file not found: {path}')
+        try:
+            with open(path, 'rb') as f:
+                meta = json.loads(f.read().decode('utf-8'))
+        except (ValueError, OSError) as e:  # JSONDecodeError and UnicodeDecodeError too
+            raise BadSampleError(f'{where}: metadata file {path} is not valid JSON '
+                                 f'({e})') from e
+        if not isinstance(meta, dict) or not isinstance(meta.get('boxes'), list):
+            raise BadSampleError(f'{where}: metadata file {path} has no "boxes" list')
+        return meta
 
     def _parse(self, line: str, line_no: int, prefix: str) -> dict:
         where = f'{self.ann_file}, line {line_no}'
@@ -73,10 +100,10 @@ class VCRDataset(BaseDataset):
             where = f'{self.ann_file}, annot_id {item["annot_id"]}'
             objects = item['objects']
             meta_path = osp.join(prefix, item['metadata_fn'])
-            if not osp.isfile(meta_path):
-                raise BadSampleError(f'{where}: metadata file not found: {meta_path}')
-            with open(meta_path, encoding='utf-8') as f:
-                meta = json.load(f)
+            meta = self._metadata(meta_path, where)
+            img_path = osp.join(prefix, item['img_fn'])
+            if not osp.isfile(img_path):
+                raise BadSampleError(f'{where}: image file not found: {img_path}')
             boxes = [b[:4] for b in meta['boxes']]
             if len(boxes) != len(objects):
                 raise BadSampleError(f'{where}: {len(objects)} objects but {len(boxes)} '
@@ -98,7 +125,7 @@ class VCRDataset(BaseDataset):
         if not q_words:
             raise BadSampleError(f'{where}: empty question')
         return dict(
-            img_path=osp.join(prefix, item['img_fn']), img_id=item.get('img_id'),
+            img_path=img_path, img_id=item.get('img_id'),
             annot_id=item['annot_id'], sample_id=item['annot_id'], label=label,
             words_a=q_words, word_boxes_a=q_boxes,
             choices_words=[w for w, _ in c], choices_word_boxes=[b for _, b in c],

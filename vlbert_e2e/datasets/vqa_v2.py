@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
 from vlbert_e2e.registry import DATASETS
 
+from .record_checker import RecordChecker, resolve
 from .transforms.loading import BadSampleError
 
 
@@ -37,12 +38,19 @@ class VQAv2Dataset(BaseDataset):
         instances_file: optional COCO instances JSON of the same images: their boxes
             become the sample's ``instances`` (given RoIs, and detector ground truth for
             the joint detection loss with ``PackVLInputs(with_det_gt=True)``).
+        on_bad_sample: a bad record raises :class:`BadSampleError` naming its file and
+            id (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
+            (``'skip'``). Bad: a question without text or integer image_id, or whose
+            annotation (``answer_file``) or image (``instances_file``) is missing; an
+            annotation of a question ``ann_file`` lacks; a box of ``instances_file``
+            without area or on an image its ``images`` lack.
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
                  instances_file: Optional[str] = None,
                  img_name_template: str = 'COCO_{subtype}_{image_id:012d}.jpg',
-                 **kwargs) -> None:
+                 on_bad_sample: str = 'raise', **kwargs) -> None:
+        self.bad_samples = RecordChecker(on_bad_sample)
         self.answer_file = answer_file
         self.instances_file = instances_file
         self.img_name_template = img_name_template
@@ -58,70 +66,88 @@ class VQAv2Dataset(BaseDataset):
         except (OSError, json.JSONDecodeError) as e:
             raise ValueError(f'cannot read {path}: {e}') from e
 
+    def _path(self, path: str) -> str:
+        return osp.join(self.data_root, path) if self.data_root and not osp.isabs(path) else path
+
     def _image_instances(self) -> dict:
         """image_id -> mmdet instances from a COCO instances file (labels: category
         index by sorted id, as mmdet's CocoDataset); every image of the file has an
-        entry (empty when it has no box)."""
-        path = self.instances_file
-        if self.data_root and not osp.isabs(path):
-            path = osp.join(self.data_root, path)
+        entry (empty when it has no box). A box without area, or on an image_id the
+        file's ``images`` lack, is a bad record (raised, or skipped and counted)."""
+        path = self._path(self.instances_file)
         coco = self._load_json(path)
         cats = sorted(c['id'] for c in coco.get('categories', []))
         out = {img['id']: [] for img in coco.get('images', [])}
         for a in coco['annotations']:
             where = f'{path}, annotation {a.get("id")}'
-            x, y, w, h = a['bbox']
-            if w <= 0 or h <= 0:
-                raise BadSampleError(f'{where}: box without area')
-            if a['image_id'] not in out:
-                raise BadSampleError(f'{where}: image_id {a["image_id"]} has no entry in '
-                                     f'"images"')
-            out[a['image_id']].append(dict(
-                bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
-                ignore_flag=int(a.get('iscrowd', 0))))
+            try:
+                boxes = resolve(out, a.get('image_id'), where, 'image_id', f'{path} "images"')
+                x, y, w, h = a['bbox']
+                if w <= 0 or h <= 0:
+                    raise BadSampleError(f'{where}: box without area')
+            except BadSampleError as e:
+                self.bad_samples(e)
+                continue
+            boxes.append(dict(bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
+                              ignore_flag=int(a.get('iscrowd', 0))))
         return out
+
+    def _annotations(self, questions: List[dict]) -> dict:
+        """question_id -> annotation of ``answer_file``; an annotation of a question
+        that is not in ``ann_file`` is a bad record (raised, or skipped and counted)."""
+        path = self._path(self.answer_file)
+        asked = {q.get('question_id'): q for q in questions if isinstance(q, dict)}
+        anns = {}
+        for a in self._load_json(path)['annotations']:
+            qid = a.get('question_id')
+            try:
+                resolve(asked, qid, f'{path}, question_id {qid}', 'question_id', self.ann_file)
+            except BadSampleError as e:
+                self.bad_samples(e)
+                continue
+            anns[qid] = a
+        return anns
 
     def load_data_list(self) -> List[dict]:
         qs = self._load_json(self.ann_file)
         subtype = qs.get('data_subtype', '')
-        anns = {}
-        if self.answer_file:
-            path = self.answer_file
-            if self.data_root and not osp.isabs(path):
-                path = osp.join(self.data_root, path)
-            for a in self._load_json(path)['annotations']:
-                anns[a['question_id']] = a
+        anns = self._annotations(qs['questions']) if self.answer_file else None
         boxes = self._image_instances() if self.instances_file else None
-        out = []
-        for q in qs['questions']:
-            qid = q.get('question_id')
-            where = f'{self.ann_file}, question_id {qid}'
-            if not isinstance(q.get('question'), str) or not q['question'].strip():
-                raise BadSampleError(f'{where}: empty or missing question')
-            if not isinstance(q.get('image_id'), int):
-                raise BadSampleError(f'{where}: missing or non-integer image_id')
-            rec = dict(
-                question_id=qid, image_id=q['image_id'], img_id=q['image_id'],
-                text=q['question'], sample_id=qid, task='vqa',
-                img_path=osp.join(self.data_prefix.get('img', ''),
-                                  self.img_name_template.format(
-                                      subtype=subtype, image_id=q['image_id'])))
-            if boxes is not None:
-                if q['image_id'] not in boxes:
-                    raise BadSampleError(f'{where}: image_id {q["image_id"]} not in '
-                                         f'{self.instances_file}')
-                rec['instances'] = boxes[q['image_id']]
-            if self.answer_file:
-                a = anns.get(qid)
-                if a is None:
-                    raise BadSampleError(f'{where}: no entry in {self.answer_file}')
-                gt = [x['answer'] for x in a.get('answers', [])]
-                if len(gt) != 10:
-                    raise BadSampleError(f'{where}: expected 10 answers, got {len(gt)}')
-                scores = {self._answer_index[k]: v for k, v in soft_scores(gt).items()
-                          if k in self._answer_index and v > 0}
-                rec.update(gt_answers=gt, answer_type=a.get('answer_type'),
-                           question_type=a.get('question_type'),
-                           answer_indices=list(scores), answer_weights=list(scores.values()))
-            out.append(rec)
+        out = self.bad_samples.collect(qs['questions'],
+                                       lambda q: self._sample(q, subtype, anns, boxes))
+        self.bad_samples.report(self.ann_file, len(out))
         return out
+
+    def _sample(self, q: dict, subtype: str, anns: Optional[dict],
+                boxes: Optional[dict]) -> dict:
+        """The sample of question ``q``; :class:`BadSampleError` when it is unusable
+        or its annotation or image is not in the other files."""
+        qid = q.get('question_id')
+        where = f'{self.ann_file}, question_id {qid}'
+        if not isinstance(q.get('question'), str) or not q['question'].strip():
+            raise BadSampleError(f'{where}: empty or missing question')
+        if not isinstance(q.get('image_id'), int):
+            raise BadSampleError(f'{where}: missing or non-integer image_id')
+        rec = dict(
+            question_id=qid, image_id=q['image_id'], img_id=q['image_id'],
+            text=q['question'], sample_id=qid, task='vqa',
+            img_path=osp.join(self.data_prefix.get('img', ''), self.img_name_template.format(
+                subtype=subtype, image_id=q['image_id'])))
+        if boxes is not None:
+            rec['instances'] = resolve(boxes, q['image_id'], where, 'image_id',
+                                       self._path(self.instances_file))
+        if anns is None:
+            return rec
+        a = resolve(anns, qid, where, 'question_id', self._path(self.answer_file))
+        if a.get('image_id', q['image_id']) != q['image_id']:
+            raise BadSampleError(f'{where}: image_id {q["image_id"]}, but its annotation in '
+                                 f'{self._path(self.answer_file)} has {a["image_id"]}')
+        gt = [x['answer'] for x in a.get('answers', [])]
+        if len(gt) != 10:
+            raise BadSampleError(f'{where}: expected 10 answers, got {len(gt)}')
+        scores = {self._answer_index[k]: v for k, v in soft_scores(gt).items()
+                  if k in self._answer_index and v > 0}
+        rec.update(gt_answers=gt, answer_type=a.get('answer_type'),
+                   question_type=a.get('question_type'),
+                   answer_indices=list(scores), answer_weights=list(scores.values()))
+        return rec

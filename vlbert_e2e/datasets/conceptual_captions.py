@@ -1,16 +1,17 @@
-"""Conceptual Captions: official TSV + img2dataset folder, or a JSON-lines manifest."""
-import glob
+"""Conceptual Captions: official TSV + img2dataset folder, the img2dataset folder alone,
+or a JSON-lines manifest."""
 import json
 import os
 from typing import List
 
 from mmengine.dataset import BaseDataset
-from mmengine.logging import MMLogger
 
 from vlbert_e2e.registry import DATASETS
 
+from .img2dataset_folder import read_caption, scan_img2dataset_folder
+from .record_checker import RecordChecker, resolve
 from .text_lines import read_text_lines
-from .transforms.loading import BadSampleError, BadSamplePolicy
+from .transforms.loading import BadSampleError
 
 
 @DATASETS.register_module()
@@ -18,9 +19,12 @@ class ConceptualCaptionsDataset(BaseDataset):
     """Image-caption pairs for pretraining.
 
     ``ann_file`` is either
-    - the official TSV (``caption<TAB>url`` per line); images come from the folder
-      img2dataset writes under ``data_prefix['img']`` (``00000/000000123.jpg`` with a
-      ``.json`` side file holding ``url``, ``caption`` and ``status``), matched by URL;
+    - the official TSV (``caption<TAB>url`` per line); images come from the ``files``
+      folder img2dataset writes under ``data_prefix['img']`` (``00000/000000123.jpg``,
+      ``.png`` or ``.webp`` as its ``encode_format`` was, with a ``.json`` side file
+      holding ``url`` and ``status``), matched by URL;
+    - that img2dataset folder itself (a directory): every downloaded image with its
+      caption (the ``.txt`` side file, else the ``.json``'s ``caption``);
     - a JSON-lines manifest (``.jsonl``/``.json``), one
       ``{"image": path, "caption": str, "boxes"?: [[x1,y1,x2,y2]...],
       "labels"?: [int...], "cls_dist"?: [[p...]...]}`` a line; ``image`` is relative
@@ -29,32 +33,26 @@ class ConceptualCaptionsDataset(BaseDataset):
 
     Args:
         on_bad_sample: ``'skip'`` (records without an image file, with an empty
-            caption, malformed or not UTF-8 are dropped with one warning naming each
-            and a count, ``bad_samples.num_skipped``) or ``'raise'``.
+            caption, malformed or not UTF-8, and img2dataset side files that are empty
+            or malformed, are dropped with a warning naming each and a count,
+            ``bad_samples.num_skipped``) or ``'raise'``.
     """
 
     def __init__(self, *args, on_bad_sample: str = 'skip', **kwargs) -> None:
-        self.bad_samples = BadSamplePolicy(on_bad_sample)
+        self.bad_samples = RecordChecker(on_bad_sample)
         kwargs.setdefault('data_prefix', dict(img=''))
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        if self.ann_file.endswith(('.jsonl', '.json')):
+        if os.path.isdir(self.ann_file):
+            records = self._read_img2dataset()
+        elif self.ann_file.endswith(('.jsonl', '.json')):
             records = self._read_manifest()
         else:
             records = self._read_tsv()
-        out = []
-        for rec in records:
-            try:
-                out.append(self._check(rec))
-            except BadSampleError as e:
-                self.bad_samples(e)
-        if self.bad_samples.num_skipped:
-            MMLogger.get_current_instance().warning(
-                f'{self.ann_file}: skipped {self.bad_samples.num_skipped} of '
-                f'{len(out) + self.bad_samples.num_skipped} records')
+        out = self.bad_samples.collect(records, self._check)
+        self.bad_samples.report(self.ann_file, len(out))
         return out
-
 
     def _where(self, line_no: int) -> str:
         return f'{self.ann_file}, line {line_no}'
@@ -72,15 +70,9 @@ class ConceptualCaptionsDataset(BaseDataset):
         return rec
 
     def _read_manifest(self) -> List[dict]:
-        records = []
-        for i, line in read_text_lines(self.ann_file, self.bad_samples):
-            if not line.strip():
-                continue
-            try:
-                records.append(self._parse_manifest_line(line, i))
-            except BadSampleError as e:
-                self.bad_samples(e)
-        return records
+        lines = ((i, line) for i, line in read_text_lines(self.ann_file, self.bad_samples)
+                 if line.strip())
+        return self.bad_samples.collect(lines, lambda il: self._parse_manifest_line(il[1], il[0]))
 
     def _parse_manifest_line(self, line: str, i: int) -> dict:
         where = self._where(i)
@@ -105,21 +97,29 @@ class ConceptualCaptionsDataset(BaseDataset):
             raise BadSampleError(f'{where}: malformed record ({e!r})') from e
         return rec
 
+    def _read_img2dataset(self) -> List[dict]:
+        samples = scan_img2dataset_folder(self.ann_file, self.bad_samples)
+        return self.bad_samples.collect(samples, lambda s: dict(
+            img_path=s['img_path'], text=read_caption(s), sample_id=s['key'],
+            where=s['txt_path'] or s['where']))
+
     def _read_tsv(self) -> List[dict]:
-        prefix = self.data_prefix.get('img', '')
+        folder = self.data_prefix.get('img', '')
         by_url = {}
-        for meta in glob.glob(os.path.join(prefix, '*', '*.json')):
-            with open(meta, encoding='utf-8') as f:
-                info = json.load(f)
-            if info.get('status', 'success') == 'success' and info.get('url'):
-                by_url[info['url']] = meta[:-len('.json')] + '.jpg'
-        records = []
-        for i, line in read_text_lines(self.ann_file, self.bad_samples):
+        for sample in scan_img2dataset_folder(folder, self.bad_samples):
+            if isinstance(sample['meta'].get('url'), str):
+                by_url[sample['meta']['url']] = sample['img_path']
+            else:
+                self.bad_samples(BadSampleError(
+                    f'{sample["where"]}: no "url" to match it with a line of {self.ann_file}'))
+        folder = f'the img2dataset folder {folder} (not downloaded)'
+
+        def build(numbered_line) -> dict:
+            i, line = numbered_line
             parts = line.rstrip('\r\n').split('\t')
             if len(parts) != 2:
-                self.bad_samples(BadSampleError(f'{self._where(i)}: expected caption<TAB>url'))
-                continue
-            caption, url = parts
-            records.append(dict(img_path=by_url.get(url, f'<not downloaded: {url}>'),
-                                text=caption, sample_id=i, where=self._where(i)))
-        return records
+                raise BadSampleError(f'{self._where(i)}: expected caption<TAB>url')
+            return dict(img_path=resolve(by_url, parts[1], self._where(i), 'url', folder),
+                        text=parts[0], sample_id=i, where=self._where(i))
+
+        return self.bad_samples.collect(read_text_lines(self.ann_file, self.bad_samples), build)

@@ -50,15 +50,19 @@ def _res_layer(sd, prefix, inplanes, planes, blocks, stride, bottleneck, g):
 
 def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=512,
                         blocks=(3, 4, 23, 3), bottleneck=True, mvrc_classes=1601,
-                        prec=False, with_pooler=False, with_rel_head=False, seed=0):
+                        prec=False, with_pooler=False, with_rel_head=False, seed=0,
+                        feature_dim=None, task_head=None, num_answers=3129):
     """A state dict with the original's key layout and shapes (random values), as
     ``torch.save``d by the original: DDP's ``module.`` prefix on every key. Defaults:
     the released pretraining checkpoints (cfgs/pretrain/*.yaml: ``with_pooler: false``,
     ``WITH_REL_LOSS: false``, MLM + MVRC heads, text-only corpus); ``prec``: features
-    were precomputed, so no CNN but a masked-RoI feature embedding."""
+    were precomputed, so no CNN but a masked-RoI feature embedding (of ``feature_dim``).
+    ``task_head``: a fine-tuned model instead (``'vqa_mlm'``, ``'vcr'``, ``'refcoco'``,
+    see :func:`_task_head`): its head, no pretraining heads."""
     g = torch.Generator().manual_seed(seed)
     sd = {}
     fe = 'image_feature_extractor'
+    pretrain = task_head is None
     if not prec:
         sd[f'{fe}.backbone.conv1.weight'] = torch.randn(64, 3, 7, 7, generator=g)
         _bn(sd, f'{fe}.backbone.bn1', 64, g)
@@ -71,15 +75,15 @@ def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=
         for k, v in res5.items():  # the same module twice: res5 and head.0
             sd[f'{fe}.roi_head_feature_extractor{k[1:]}'] = v
             sd[f'{fe}.head.0{k[1:]}'] = v
-    else:
-        sd['object_mask_visual_embedding.weight'] = torch.randn(1, 2048, generator=g)
-    app = 2048 if bottleneck else 512
+    app = feature_dim or (2048 if bottleneck else 512)
+    if prec and pretrain:
+        sd['object_mask_visual_embedding.weight'] = torch.randn(1, app, generator=g)
     sd[f'{fe}.obj_downsample.1.weight'] = torch.randn(hidden, 2048 + app, generator=g)
     sd[f'{fe}.obj_downsample.1.bias'] = torch.randn(hidden, generator=g)
     for k in ('object_linguistic_embeddings', 'object_mask_word_embedding',
-              'aux_text_visual_embedding'):
+              'aux_text_visual_embedding')[:3 if pretrain else 1]:
         sd[f'{k}.weight'] = torch.randn(1, hidden, generator=g)
-    v = 'vlbert'
+    v = 'vlbert._module' if task_head == 'vcr' else 'vlbert'  # VCR's TimeDistributed
     sd[f'{v}.word_embeddings.weight'] = torch.randn(vocab, hidden, generator=g)
     sd[f'{v}.end_embedding.weight'] = torch.randn(1, hidden, generator=g)
     sd[f'{v}.position_embeddings.weight'] = torch.randn(max_pos, hidden, generator=g)
@@ -106,15 +110,39 @@ def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=
         ln(f'{p}.output.LayerNorm')
     if with_pooler:
         lin(f'{v}.pooler.dense', hidden, hidden)
-    lin(f'{v}.mlm_head.predictions.transform.dense', hidden, hidden)
-    ln(f'{v}.mlm_head.predictions.transform.LayerNorm')
-    sd[f'{v}.mlm_head.predictions.decoder.weight'] = sd[f'{v}.word_embeddings.weight']
-    sd[f'{v}.mlm_head.predictions.bias'] = torch.randn(vocab, generator=g)
-    lin(f'{v}.mvrc_head.transform.dense', hidden, hidden)
-    lin(f'{v}.mvrc_head.region_cls_pred', mvrc_classes, hidden)
+    if pretrain:
+        lin(f'{v}.mlm_head.predictions.transform.dense', hidden, hidden)
+        ln(f'{v}.mlm_head.predictions.transform.LayerNorm')
+        sd[f'{v}.mlm_head.predictions.decoder.weight'] = sd[f'{v}.word_embeddings.weight']
+        sd[f'{v}.mlm_head.predictions.bias'] = torch.randn(vocab, generator=g)
+        lin(f'{v}.mvrc_head.transform.dense', hidden, hidden)
+        lin(f'{v}.mvrc_head.region_cls_pred', mvrc_classes, hidden)
+    else:
+        _task_head(task_head, lin, ln, hidden, num_answers)
     if with_rel_head:  # a head ours does not have
         sd[REL_HEAD] = torch.randn(2, hidden, generator=g)
     return {f'module.{k}': t for k, t in sd.items()}
+
+
+def _task_head(kind, lin, ln, hidden, num_answers):
+    """The ``final_mlp`` of vqa/, vcr/ and refcoco/modules/resnet_vlbert_for_*.py:
+    VQA "mlm" = Sequential(BertPredictionHeadTransform(dense, LayerNorm), Dropout,
+    Linear(H, answers)); VCR "1fc" = Sequential(Dropout, Linear(H, 1)) plus its
+    CNN_LOSS_TOP regulariser ``cnn_loss_reg`` (MVRC transform, Dropout, Linear(H, 81));
+    RefCOCO+ = Sequential(MVRC transform (dense), Dropout, Linear(H, 1))."""
+    if kind == 'vqa_mlm':
+        lin('final_mlp.0.dense', hidden, hidden)
+        ln('final_mlp.0.LayerNorm')
+        lin('final_mlp.2', num_answers, hidden)
+    elif kind == 'vcr':
+        lin('final_mlp.1', 1, hidden)
+        lin('cnn_loss_reg.0.dense', hidden, hidden)
+        lin('cnn_loss_reg.2', 81, hidden)
+    elif kind == 'refcoco':
+        lin('final_mlp.0.dense', hidden, hidden)
+        lin('final_mlp.2', 1, hidden)
+    else:
+        raise ValueError(kind)
 
 
 def tiny_original_state_dict(**kw):

@@ -18,6 +18,8 @@ class VLDataSample(DetDataSample):
     - ``roi_masked`` (BoolTensor[K]): given RoIs whose pixels are zeroed (MVRC).
     - ``roi_labels`` (LongTensor[K]) or ``roi_cls_dist`` (Tensor[K, C]): MVRC targets
       stored in the annotation; otherwise the detector's distribution is used.
+    - ``region_feats`` (Tensor[K, D]): precomputed appearance features of the given RoIs
+      (``LoadRegionFeatures``); such a sample has regions but no pixels.
     - task targets set by the downstream datasets (``answer_scores``, ``ref_box`` ...).
     Predictions are written to ``pred_*`` fields by the heads.
     """

@@ -16,6 +16,15 @@ The original saves ``{'state_dict': ..., 'optimizer': ...}`` with DistributedDat
 Only the MVRC classifier may be reordered on request (``mvrc_background='last'``): the
 original's 1601 classes are the Visual Genome detector's, background first, while an
 mmdet detector (our ``need_cls_dist`` targets) puts background last.
+
+Fine-tuned checkpoints keep their task head ``final_mlp`` (VQA, VCR, RefCOCO+): it lands
+in the model's one task head, whose ``classifier_type`` must be the original's
+(``VQAHead(classifier_type='mlm')`` for the released VQA models,
+``GroundingHead(classifier_type='mvrc')`` for RefCOCO+, ``VCRHead`` for VCR's "1fc").
+A pretraining checkpoint converted into such a model initialises that head's transform
+from the pretraining MLM / MVRC transform, as the original's
+``PARTIAL_PRETRAIN_PREFIX_CHANGES`` do. VCR's ``TimeDistributed`` wrapper
+(``vlbert._module.``) is read as ``vlbert.``; fp16 tensors (apex O2) become float32.
 """
 import re
 from dataclasses import dataclass, field
@@ -33,15 +42,18 @@ class ConversionError(ValueError):
 class Rule:
     """``source`` prefix (original, after ``module.``) -> ``target`` prefix (ours).
 
-    ``{mlm}`` / ``{mvrc}`` in ``target`` stand for the prefix of the model's
-    :class:`MLMHead` / :class:`MVRCHead` (``heads.<name>.``). ``required``: a checkpoint
-    without any key of this part is refused. A part present in the checkpoint must be
-    complete (every target key under ``target`` gets a tensor) or the conversion fails.
+    ``{tag}`` in ``target`` stands for the prefix (``heads.<name>.``) of the model's head
+    of that kind (:func:`find_head_prefixes`); a model without one has no such part.
+    ``required``: a checkpoint without any key of this part is refused. A part present
+    in the checkpoint must be complete (every target key under ``target`` gets a
+    tensor) or the conversion fails. ``fallback_of``: the rule applies only to a
+    checkpoint without any key under that prefix.
     """
     part: str
     source: str
     target: str
     required: bool
+    fallback_of: Optional[str] = None
 
 
 RULES = (
@@ -76,7 +88,19 @@ RULES = (
     # pretraining heads
     Rule('mlm_head', 'vlbert.mlm_head.predictions.', '{mlm}predictions.', False),
     Rule('mvrc_head', 'vlbert.mvrc_head.', '{mvrc}', False),
+    # *-prec: the feature of a masked RoI (MVRC)
+    Rule('object_mask_visual_embedding', 'object_mask_visual_embedding.',
+         'region_encoder.object_mask_visual_embedding.', False),
+    # fine-tuned task heads (vqa/, vcr/, refcoco/modules/resnet_vlbert_for_*.py)
+    Rule('task_head', 'final_mlp.', '{task}final_mlp.', False),
+    # a pretraining checkpoint into a fine-tuning model (cfgs/vqa, cfgs/refcoco:
+    # PARTIAL_PRETRAIN_PREFIX_CHANGES "vlbert.{mlm,mvrc}_head...transform->final_mlp.0")
+    Rule('vqa_head_from_mlm_transform', 'vlbert.mlm_head.predictions.transform.',
+         '{vqa_mlm}final_mlp.0.', False, fallback_of='final_mlp.'),
+    Rule('grounding_head_from_mvrc_transform', 'vlbert.mvrc_head.transform.',
+         '{ground_mvrc}final_mlp.0.', False, fallback_of='final_mlp.'),
 )
+TAG = re.compile(r'\{(\w+)\}')
 
 # res5 is registered twice in the original (``head = Sequential(res5, AvgPool, Flatten)``).
 DUPLICATE_PREFIXES = {'image_feature_extractor.head.0.':
@@ -103,27 +127,46 @@ def strip_module_prefix(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
 
 
+def normalize_original_keys(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
+    """DDP's ``module.`` removed; VCR's ``TimeDistributed`` ``vlbert._module.`` read as
+    ``vlbert.``."""
+    wrapped = 'vlbert._module.'
+    return {('vlbert.' + k[len(wrapped):]) if k.startswith(wrapped) else k: v
+            for k, v in strip_module_prefix(sd).items()}
+
+
 def load_original_checkpoint(path: str) -> Dict[str, Tensor]:
     """The ``state_dict`` of an original checkpoint (``torch.load(weights_only=True)``),
-    ``module.`` prefix removed. A bare state dict is accepted too."""
+    keys normalised (:func:`normalize_original_keys`). A bare state dict is accepted."""
     ckpt = torch.load(path, map_location='cpu', weights_only=True)
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ConversionError(f'{path} holds no state dict of tensors')
-    return strip_module_prefix(sd)
+    return normalize_original_keys(sd)
 
 
 def find_head_prefixes(model) -> Dict[str, str]:
-    """``{'mlm': 'heads.<name>.', 'mvrc': ...}`` for the pretraining heads the model has."""
-    from vlbert_e2e.models.heads import MLMHead, MVRCHead
+    """``{kind: 'heads.<name>.'}`` for the heads the model has: ``mlm``, ``mvrc``, and its
+    task head ``task`` (a :class:`VQAHead`, :class:`VCRHead` or :class:`GroundingHead`),
+    also as ``vqa_mlm`` / ``ground_mvrc`` when it has the original's classifier type.
+
+    Raises:
+        ConversionError: two heads of one kind (the checkpoint's head is ambiguous).
+    """
+    from vlbert_e2e.models.heads import GroundingHead, MLMHead, MVRCHead, VCRHead, VQAHead
+    kinds = (('mlm', MLMHead), ('mvrc', MVRCHead), ('task', (VQAHead, VCRHead, GroundingHead)))
     out = {}
     for name, head in getattr(model, 'heads', {}).items():
-        for kind, cls in (('mlm', MLMHead), ('mvrc', MVRCHead)):
+        for kind, cls in kinds:
             if isinstance(head, cls):
                 if kind in out:
-                    raise ConversionError(f'the model has two {cls.__name__}s '
+                    raise ConversionError(f'the model has two {kind} heads '
                                           f'({out[kind]!r} and heads.{name}.)')
                 out[kind] = f'heads.{name}.'
+        ctype = getattr(head, 'classifier_type', None)
+        if (isinstance(head, VQAHead) and ctype == 'mlm') or (
+                isinstance(head, GroundingHead) and ctype == 'mvrc'):
+            out['vqa_mlm' if ctype == 'mlm' else 'ground_mvrc'] = f'heads.{name}.'
     return out
 
 
@@ -151,11 +194,91 @@ def _dedupe_res5(src: Dict[str, Tensor], notes: List[str]) -> Dict[str, Tensor]:
 
 def _resolve(rule: Rule, heads: Mapping[str, str]) -> Optional[str]:
     """The target prefix of ``rule``, ``None`` when the model has no such head."""
-    for kind in ('mlm', 'mvrc'):
-        tag = '{' + kind + '}'
-        if tag in rule.target:
-            return rule.target.replace(tag, heads[kind]) if kind in heads else None
-    return rule.target
+    m = TAG.search(rule.target)
+    if m is None:
+        return rule.target
+    return rule.target.replace(m.group(0), heads[m.group(1)]) if m.group(1) in heads else None
+
+
+def _as_float32(src: Dict[str, Tensor], notes: List[str]) -> Dict[str, Tensor]:
+    """The model is float32: fp16 / bf16 / fp64 tensors (apex O2 saves fp16) converted."""
+    other = [k for k, v in src.items() if v.is_floating_point() and v.dtype != torch.float32]
+    if other:
+        kinds = sorted({str(src[k].dtype).replace('torch.', '') for k in other})
+        notes.append(f'{len(other)} {"/".join(kinds)} tensors converted to float32')
+    return {k: v.float() if k in other else v for k, v in src.items()} if other else src
+
+
+def _place(rule: Rule, src: Mapping[str, Tensor], target: Mapping[str, Tensor],
+           tprefix: str, mvrc_background: str, out: Dict[str, Tensor],
+           placed: Dict[str, str]) -> None:
+    """Put the tensors of ``rule``'s part into ``out``; the part must be complete."""
+    keys = [k for k in src if k.startswith(rule.source)]
+    for k in keys:  # every source tensor has a place of the right shape
+        t = tprefix + k[len(rule.source):]
+        if t not in target:
+            hint = (' (the head\'s classifier_type differs from the original\'s?)'
+                    if rule.part == 'task_head' else ' (wrong config, e.g. base vs large?)')
+            raise ConversionError(f"'{k}' has no place in the model: no key '{t}'{hint}")
+        v = src[k]
+        if k.startswith(MVRC_CLASSIFIER) and mvrc_background == 'last':
+            v = torch.cat([v[1:], v[:1]])  # background row 0 -> last
+        if v.shape != target[t].shape:
+            raise ConversionError(f"shape mismatch for '{k}': checkpoint {_shape(v)}, "
+                                  f"model '{t}' {_shape(target[t])}")
+        out[t], placed[t] = v, k
+    for t in (t for t in target if t.startswith(tprefix)):  # and the part is complete
+        if t in placed:
+            continue
+        k = rule.source + t[len(tprefix):]
+        if k in TIED and TIED[k] in src:
+            out[t], placed[t] = src[TIED[k]], TIED[k]
+        elif not OPTIONAL_KEY.search(t):
+            raise ConversionError(f"missing key '{k}' in the checkpoint (for '{t}')")
+
+
+def _apply_rules(src, target, heads, mvrc_background, out, placed, notes) -> None:
+    for rule in RULES:
+        keys = [k for k in src if k.startswith(rule.source)]
+        if rule.fallback_of and any(k.startswith(rule.fallback_of) for k in src):
+            continue
+        tprefix = _resolve(rule, heads)
+        if tprefix is None or not any(k.startswith(tprefix) for k in target):
+            if rule.required:
+                raise ConversionError(f"the model has no '{rule.target}*' for "
+                                      f"'{rule.source}*' (wrong config?)")
+            if keys and not rule.fallback_of:
+                notes.append(f'{rule.part}: the model has no such part')
+            continue
+        if not keys:
+            if rule.required:
+                raise ConversionError(f"missing key '{rule.source}*' ({rule.part}) in the "
+                                      'checkpoint')
+            notes.append(f'{rule.part}: not in the checkpoint; {tprefix}* keeps its '
+                         'initial values')
+            continue
+        _place(rule, src, target, tprefix, mvrc_background, out, placed)
+        if rule.fallback_of:
+            notes.append(f'{rule.part}: {tprefix}* initialised from {rule.source}*')
+
+
+def _place_detector(detector, target, out, placed, unplaced, notes) -> None:
+    n_det, n_skip = 0, 0
+    for k, v in strip_module_prefix(detector).items():
+        t = DETECTOR_PREFIX + k
+        if t not in target:
+            unplaced.append(f'detector:{k}')
+            continue
+        if t in placed:
+            n_skip += 1
+            continue
+        if v.shape != target[t].shape:
+            raise ConversionError(f"shape mismatch for detector key '{k}': checkpoint "
+                                  f"{_shape(v)}, model '{t}' {_shape(target[t])}")
+        out[t], placed[t] = v, f'detector:{k}'
+        n_det += 1
+    notes.append(f'detector checkpoint: {n_det} tensors used, {n_skip} left to the '
+                 'VL-BERT checkpoint')
 
 
 def convert_original(src: Mapping[str, Tensor], target: Mapping[str, Tensor],
@@ -165,7 +288,8 @@ def convert_original(src: Mapping[str, Tensor], target: Mapping[str, Tensor],
     """Convert an original VL-BERT state dict into ``target``'s keys.
 
     Args:
-        src: the original state dict (``module.`` prefix allowed).
+        src: the original state dict (``module.`` prefix, VCR's ``vlbert._module.``,
+            fp16 tensors allowed).
         target: the state dict of the model built from the matching config; its
             tensors are the values of the keys the checkpoint does not provide.
         heads: :func:`find_head_prefixes` of that model.
@@ -183,77 +307,17 @@ def convert_original(src: Mapping[str, Tensor], target: Mapping[str, Tensor],
                               f'{mvrc_background!r}')
     heads = dict(heads or {})
     notes: List[str] = []
-    src = _dedupe_res5(strip_module_prefix(src), notes)
+    src = _dedupe_res5(_as_float32(normalize_original_keys(src), notes), notes)
     out = dict(target)
     placed: Dict[str, str] = {}
-    unplaced: List[str] = []
-    owned = set()  # source keys claimed by a rule
-
-    for rule in RULES:
-        keys = [k for k in src if k.startswith(rule.source)]
-        tprefix = _resolve(rule, heads)
-        tkeys = [] if tprefix is None else [k for k in target if k.startswith(tprefix)]
-        owned.update(keys)
-        if not tkeys:  # the model has no such part
-            if rule.required:
-                raise ConversionError(f"the model has no '{rule.target}*' for "
-                                      f"'{rule.source}*' (wrong config?)")
-            if keys:
-                unplaced.extend(keys)
-                notes.append(f'{rule.part}: the model has no such part; '
-                             f'{len(keys)} tensors not used')
-            continue
-        if not keys:
-            if rule.required:
-                raise ConversionError(f"missing key '{rule.source}*' ({rule.part}) in the "
-                                      'checkpoint')
-            notes.append(f'{rule.part}: not in the checkpoint; {tprefix}* keeps its '
-                         'initial values')
-            continue
-        for k in keys:  # every source tensor has a place of the right shape
-            t = tprefix + k[len(rule.source):]
-            if t not in target:
-                raise ConversionError(f"'{k}' has no place in the model: no key '{t}' "
-                                      '(wrong config, e.g. base vs large?)')
-            v = src[k]
-            if k.startswith(MVRC_CLASSIFIER) and mvrc_background == 'last':
-                v = torch.cat([v[1:], v[:1]])  # background row 0 -> last
-            if v.shape != target[t].shape:
-                raise ConversionError(f"shape mismatch for '{k}': checkpoint {_shape(v)}, "
-                                      f"model '{t}' {_shape(target[t])}")
-            out[t] = v
-            placed[t] = k
-        for t in tkeys:  # and the part is complete
-            if t in placed:
-                continue
-            k = rule.source + t[len(tprefix):]
-            if k in TIED and TIED[k] in src:
-                out[t], placed[t] = src[TIED[k]], TIED[k]
-            elif not OPTIONAL_KEY.search(t):
-                raise ConversionError(f"missing key '{k}' in the checkpoint (for '{t}')")
-
+    _apply_rules(src, target, heads, mvrc_background, out, placed, notes)
     for k, tied_to in TIED.items():  # tied tensors must agree
         if k in src and tied_to in src and not torch.equal(src[k], src[tied_to]):
             raise ConversionError(f"'{k}' differs from '{tied_to}', to which it is tied")
-    unplaced.extend(k for k in src if k not in owned)
-
+    used = set(placed.values())
+    unplaced = [k for k in src if k not in used]
     if detector is not None:
-        n_det, n_skip = 0, 0
-        for k, v in strip_module_prefix(detector).items():
-            t = DETECTOR_PREFIX + k
-            if t not in target:
-                unplaced.append(f'detector:{k}')
-                continue
-            if t in placed:
-                n_skip += 1
-                continue
-            if v.shape != target[t].shape:
-                raise ConversionError(f"shape mismatch for detector key '{k}': checkpoint "
-                                      f"{_shape(v)}, model '{t}' {_shape(target[t])}")
-            out[t], placed[t] = v, f'detector:{k}'
-            n_det += 1
-        notes.append(f'detector checkpoint: {n_det} tensors used, {n_skip} left to the '
-                     'VL-BERT checkpoint')
+        _place_detector(detector, target, out, placed, unplaced, notes)
     if 'mvrc' in heads and any(k.startswith(MVRC_CLASSIFIER) for k in src):
         notes.append(f'MVRC classes: background {mvrc_background}')
     left = [t for t in target if t not in placed]
@@ -263,7 +327,7 @@ def convert_original(src: Mapping[str, Tensor], target: Mapping[str, Tensor],
 def bert_config_from_original(src: Mapping[str, Tensor]) -> dict:
     """``transformers`` BERT config of an original checkpoint, read off its shapes
     (attention heads: ``hidden / 64``, as BERT base and large)."""
-    src = strip_module_prefix(src)
+    src = normalize_original_keys(src)
     need = ('vlbert.word_embeddings.weight', 'vlbert.position_embeddings.weight',
             'vlbert.encoder.layer.0.intermediate.dense.weight')
     for k in need:

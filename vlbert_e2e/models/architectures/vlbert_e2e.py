@@ -42,11 +42,22 @@ def _rescaled(r: InstanceData, sample) -> InstanceData:
     return r
 
 
-def _distinct_images(imgs: Tensor, samples: List) -> Tuple[List[int], List[int]]:
+def _same_pixels(imgs: Optional[Tensor], samples: List, a: int, b: int) -> bool:
+    """Rows ``a`` and ``b`` hold the same pixels (without pixels: the same precomputed
+    region features)."""
+    if imgs is not None:
+        return torch.equal(imgs[a], imgs[b])
+    fa, fb = samples[a].get('region_feats'), samples[b].get('region_feats')
+    return fa is not None and fb is not None and torch.equal(fa, fb)
+
+
+def _distinct_images(imgs: Optional[Tensor], samples: List
+                     ) -> Tuple[List[int], List[int]]:
     """Rows showing the same picture with the same given RoIs and RoI masks (e.g. several
     questions about one image, see ``ImageGroupedSampler``): ``(rows to encode, for
     every row the position of its encoded row)``. Rows with detector ground truth are
-    preferred as representatives, so the detector losses still see it."""
+    preferred as representatives, so the detector losses still see it. ``imgs`` is
+    ``None`` for samples with precomputed region features."""
     def field(s, k):
         return s.get(k).cpu().numpy().tobytes() if k in s else None
     order = sorted(range(len(samples)), key=lambda k: 'gt_instances' not in samples[k])
@@ -58,7 +69,7 @@ def _distinct_images(imgs: Tensor, samples: List) -> Tuple[List[int], List[int]]
         key = (path, tuple(s.metainfo.get('img_shape') or ()),
                field(s, 'gt_boxes'), field(s, 'roi_masked'))
         for u in by_key.get(key, ()):
-            if torch.equal(imgs[keep[u]], imgs[k]):
+            if _same_pixels(imgs, samples, keep[u], k):
                 where[k] = u
                 break
         else:
@@ -77,7 +88,8 @@ class VLBertE2E(BaseModel):
     """End-to-end VL-BERT: a registered mmdet detector pools RoI features from pixels.
 
     Args:
-        region_encoder: config of :class:`DetectorRegionEncoder` (holds the detector).
+        region_encoder: config of :class:`DetectorRegionEncoder` (holds the detector)
+            or :class:`PrecomputedRegionEncoder` (features read by the pipeline).
         vl_bert: config of :class:`VLBert`.
         visual_embedding: config of :class:`VisualFeatureEmbedding`; ``appearance_dim``
             and ``out_dim`` default to the detector's feature size and the hidden size.
@@ -171,9 +183,10 @@ class VLBertE2E(BaseModel):
         region = None
         if len(img_rows):
             img_samples = [data_samples[i] for i in img_rows.tolist()]
-            keep, where = _distinct_images(inputs['imgs'], img_samples)
-            region = self.region_encoder(
-                inputs['imgs'][keep], [img_samples[k] for k in keep]).take(where)
+            imgs = inputs['imgs']
+            keep, where = _distinct_images(imgs, img_samples)
+            region = self.region_encoder(None if imgs is None else imgs[keep],
+                                         [img_samples[k] for k in keep]).take(where)
             counts = [len(x) for x in region.boxes]
             wh = torch.cat([w.expand(n, 2) for w, n in zip(region.img_wh, counts)])
             vis = self.visual_embedding(torch.cat(region.feats), torch.cat(region.boxes), wh)

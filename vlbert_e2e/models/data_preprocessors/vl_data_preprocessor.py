@@ -20,7 +20,9 @@ class VLDataPreprocessor(DetDataPreprocessor):
     """Normalise + pad images (mmdet's logic, reused) and pad text to a batch.
 
     Samples without an image (text-only corpus samples) are allowed in the same batch:
-    their image slot is ``None`` and they are left out of the image tensor.
+    their image slot is ``None`` and they are left out of the image tensor. Samples
+    with precomputed region features (``region_feats``, no pixels) count as having an
+    image (``has_image``); ``imgs`` is then ``None``.
 
     Returns ``{'inputs': dict(imgs, has_image, input_ids, attention_mask,
     token_type_ids, mlm_labels, text_box_index), 'data_samples': [...]}``.
@@ -39,8 +41,13 @@ class VLDataPreprocessor(DetDataPreprocessor):
         data = self.cast_data(data)
         samples = list(data['data_samples'])
         imgs = data['inputs']
-        has_image = [img is not None for img in imgs]
-        img_idx = [i for i, h in enumerate(has_image) if h]
+        img_idx = [i for i, img in enumerate(imgs) if img is not None]
+        # samples with regions: pixels, or precomputed region features (no pixels)
+        has_image = [img is not None or 'region_feats' in s for img, s in zip(imgs, samples)]
+        if img_idx and len(img_idx) != sum(has_image):
+            raise ValueError('a batch mixes samples with pixels and samples with '
+                             'precomputed region features only; the model has one region '
+                             'encoder')
         batch_imgs = None
         if img_idx:
             img_data = dict(

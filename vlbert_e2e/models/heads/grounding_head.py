@@ -4,11 +4,12 @@ from typing import Dict, List
 import torch
 import torch.nn.functional as F
 from mmdet.structures.bbox import bbox_overlaps
-from torch import Tensor
+from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
 
 from .base_vl_head import BaseVLHead, classifier_mlp
+from .mvrc_head import MVRCTransform
 
 
 @MODELS.register_module()
@@ -19,17 +20,35 @@ class GroundingHead(BaseVLHead):
     sample, in resized-image coordinates) exceeds ``pos_iou`` are positives. Predict:
     the best-scoring RoI, mapped back to the original image (``pred_ref_box``,
     ``pred_ref_score``).
+
+    Args:
+        classifier_type: ``'mlp'`` ``Dropout -> Linear(H, H) -> ReLU -> Dropout ->
+            Linear(H, 1)``; ``'mvrc'`` the original's RefCOCO+ classifier
+            (refcoco/modules/resnet_vlbert_for_refcoco.py, names under ``final_mlp``):
+            ``dense H->H -> activation`` (the MVRC head's transform, from which the
+            original initialises it) ``-> Dropout -> Linear(H, 1)``.
     """
 
+    CLASSIFIER_TYPES = ('mlp', 'mvrc')
+
     def __init__(self, pos_iou: float = 0.5, dropout: float = 0.1,
-                 loss_weight: float = 1.0, init_cfg=None) -> None:
+                 loss_weight: float = 1.0, classifier_type: str = 'mlp',
+                 init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if classifier_type not in self.CLASSIFIER_TYPES:
+            raise ValueError(f'classifier_type must be one of {self.CLASSIFIER_TYPES}, '
+                             f'got {classifier_type!r}')
         self.pos_iou, self.dropout, self.loss_weight = pos_iou, dropout, loss_weight
+        self.classifier_type = classifier_type
         self.final_mlp = None
 
     def bind(self, vl_bert) -> None:
         h = vl_bert.hidden_size
-        self.final_mlp = classifier_mlp(h, h, 1, self.dropout)
+        if self.classifier_type == 'mlp':
+            self.final_mlp = classifier_mlp(h, h, 1, self.dropout)
+        else:
+            self.final_mlp = nn.Sequential(MVRCTransform(h, vl_bert.bert.config.hidden_act),
+                                           nn.Dropout(self.dropout), nn.Linear(h, 1))
 
     def _logits(self, out) -> Tensor:
         return self.final_mlp(out.seq.roi_hidden()).squeeze(-1)  # [B, R]

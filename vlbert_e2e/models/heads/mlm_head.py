@@ -26,6 +26,24 @@ class MLMPredictionHeadTransform(nn.Module):
         return self.LayerNorm(self.transform_act_fn(self.dense(x)))
 
 
+def load_mlm_transform(transform: nn.Module, path: str, who: str) -> None:
+    """Load BERT's MLM transform (``cls.predictions.transform.*`` of the HF checkpoint
+    ``path``; old checkpoints' LayerNorm ``gamma`` / ``beta`` too) into ``transform``,
+    as the original initialises its "mlm" classifiers.
+
+    Raises:
+        ValueError: ``path`` has no such weights.
+    """
+    prefix = 'cls.predictions.transform.'
+    sub = {k[len(prefix):].replace('LayerNorm.gamma', 'LayerNorm.weight')
+           .replace('LayerNorm.beta', 'LayerNorm.bias'): v
+           for k, v in load_hf_state_dict(path).items() if k.startswith(prefix)}
+    if not sub:
+        raise ValueError(f'{who}: {path} has no {prefix}* weights to initialise from')
+    transform.load_state_dict(sub, strict=True)
+    MMLogger.get_current_instance().info(f'{who}: MLM transform loaded from {path}')
+
+
 class MLMPredictions(nn.Module):
     """Transform + decoder whose weight is the word-embedding matrix (tied)."""
 

@@ -1,18 +1,20 @@
 """VQA: classify the output at the answer [MASK] over the answer vocabulary."""
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
 
 from .base_vl_head import BaseVLHead, classifier_mlp
+from .mlm_head import MLMPredictionHeadTransform, load_mlm_transform
 
 
 @MODELS.register_module()
 class VQAHead(BaseVLHead):
-    """``[CLS] question [SEP] [MASK] [SEP] RoIs`` -> MLP at ``[MASK]`` -> answer logits.
+    """``[CLS] question [SEP] [MASK] [SEP] RoIs`` -> classifier at ``[MASK]`` -> answer
+    logits.
 
     Loss: binary cross-entropy against the soft scores (``answer_indices`` /
     ``answer_weights`` of the sample), summed over answers and averaged over the
@@ -23,24 +25,60 @@ class VQAHead(BaseVLHead):
 
     Args:
         num_answers: size of the answer vocabulary (VQA v2: 3129).
-        classifier_hidden: hidden size of the MLP (original: 2048 for base).
-        dropout: dropout in the MLP.
+        classifier_hidden: hidden size of ``'2fc'`` (the original's default
+            ``CLASSIFIER_HIDDEN_SIZE`` is 1024, vqa/function/config.py; the configs here
+            use 2048).
+        dropout: the classifier's dropout.
+        loss_weight: weight of ``loss_vqa``.
+        classifier_type: the original's ``CLASSIFIER_TYPE`` (vqa/modules/
+            resnet_vlbert_for_vqa.py), with its parameter names under ``final_mlp``:
+            ``'2fc'`` ``Dropout -> Linear(H, classifier_hidden) -> ReLU -> Dropout ->
+            Linear(classifier_hidden, num_answers)``; ``'1fc'`` ``Dropout ->
+            Linear(H, num_answers)``; ``'mlm'`` (the released VQA configs)
+            ``dense H->H -> activation -> LayerNorm`` (BERT's MLM transform) ``->
+            Dropout -> Linear(H, num_answers)``.
+        pretrained: ``'mlm'`` only: HF folder / hub id whose ``cls.predictions.transform``
+            (BERT's MLM transform) initialises ``final_mlp.0``, as the original's
+            ``CLASSIFIER_PRETRAINED``; ``None``: random (a converted VL-BERT
+            pretraining checkpoint places its MLM transform there instead).
     """
 
+    CLASSIFIER_TYPES = ('2fc', '1fc', 'mlm')
+
     def __init__(self, num_answers: int, classifier_hidden: int = 2048,
-                 dropout: float = 0.1, loss_weight: float = 1.0, init_cfg=None) -> None:
+                 dropout: float = 0.1, loss_weight: float = 1.0,
+                 classifier_type: str = '2fc', pretrained: Optional[str] = None,
+                 init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if classifier_type not in self.CLASSIFIER_TYPES:
+            raise ValueError(f'classifier_type must be one of {self.CLASSIFIER_TYPES}, '
+                             f'got {classifier_type!r}')
+        if pretrained is not None and classifier_type != 'mlm':
+            raise ValueError("VQAHead(pretrained=...) needs classifier_type='mlm'")
         self.num_answers = num_answers
+        self.classifier_type = classifier_type
         self.classifier_hidden = classifier_hidden
         self.dropout = dropout
         self.loss_weight = loss_weight
+        self.pretrained = pretrained
         self.answers = None
         self.final_mlp = None
 
     def bind(self, vl_bert) -> None:
         h = vl_bert.hidden_size
-        self.final_mlp = classifier_mlp(h, self.classifier_hidden, self.num_answers,
-                                        self.dropout)
+        if self.classifier_type == '2fc':
+            self.final_mlp = classifier_mlp(h, self.classifier_hidden, self.num_answers,
+                                            self.dropout)
+        elif self.classifier_type == '1fc':
+            self.final_mlp = nn.Sequential(nn.Dropout(self.dropout),
+                                           nn.Linear(h, self.num_answers))
+        else:
+            cfg = vl_bert.bert.config
+            self.final_mlp = nn.Sequential(
+                MLMPredictionHeadTransform(h, cfg.hidden_act, cfg.layer_norm_eps),
+                nn.Dropout(self.dropout), nn.Linear(h, self.num_answers))
+            if self.pretrained is not None:
+                load_mlm_transform(self.final_mlp[0], self.pretrained, 'VQAHead')
 
     def _logits(self, out, data_samples: List, rows: List[int]) -> Tensor:
         if any('answer_position' not in data_samples[i] for i in rows):

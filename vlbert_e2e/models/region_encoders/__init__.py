@@ -1,3 +1,4 @@
 from .detector_region_encoder import DetectorRegionEncoder, RegionOutput
+from .precomputed_region_encoder import PrecomputedRegionEncoder
 
-__all__ = ['DetectorRegionEncoder', 'RegionOutput']
+__all__ = ['DetectorRegionEncoder', 'PrecomputedRegionEncoder', 'RegionOutput']

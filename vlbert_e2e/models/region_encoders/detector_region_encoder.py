@@ -187,6 +187,10 @@ class DetectorRegionEncoder(BaseModule):
     # ------------------------------------------------------------------ forward
     def forward(self, imgs: Tensor, samples: Sequence[DetDataSample]) -> RegionOutput:
         """Boxes and their features for a batch of normalised, padded images."""
+        if imgs is None:
+            raise ValueError('DetectorRegionEncoder pools from pixels, but the samples carry '
+                             'precomputed region features only: use '
+                             'PrecomputedRegionEncoder')
         img_wh = [imgs.new_tensor([s.img_shape[1], s.img_shape[0]]) for s in samples]
         given = [self._given_boxes(s, imgs) for s in samples]
         masks = [self._given_mask(s, len(b), imgs.device) for s, b in zip(samples, given)]

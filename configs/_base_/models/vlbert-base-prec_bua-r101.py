@@ -1,0 +1,24 @@
+# VL-BERT base as the original's `-prec` models compute it (IMAGE_FEAT_PRECOMPUTED):
+# no CNN inside. The box features come precomputed (bottom-up-attention: ResNet-101
+# Faster R-CNN on Visual Genome, 2048-d, 10 to 100 boxes an image) through the
+# `LoadRegionFeatures` transform; the whole-image box (box 0) takes the mean of the box
+# features, a masked RoI the learned `object_mask_visual_embedding`
+# (PrecomputedRegionEncoder). Geometry, [END] and the BERT are the original's, as in
+# ./vlbert-base-original_faster-rcnn-r101-c4.py; the weights come from a converted
+# checkpoint (`vl-bert-base-prec.model`, docs/model_zoo.md), nothing is downloaded.
+model = dict(
+    type='VLBertE2E',
+    data_preprocessor=dict(type='VLDataPreprocessor', pad_token_id=0),  # no pixels
+    region_encoder=dict(type='PrecomputedRegionEncoder', feature_dim=2048),
+    visual_embedding=dict(type='VisualFeatureEmbedding', geometry='center_size',
+                          geometry_dim=2048, dropout=0.1),
+    vl_bert=dict(
+        type='VLBert',
+        pretrained=None,
+        visual_ln_init_gain=0.0,
+        end_token_for_text_only=True,
+        config=dict(model_type='bert', vocab_size=30522, hidden_size=768,
+                    num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                    max_position_embeddings=512, hidden_act='gelu',
+                    layer_norm_eps=1e-12)),
+    heads=dict())

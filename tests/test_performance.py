@@ -45,6 +45,20 @@ def test_bf16_autocast_training_follows_fp32():
     assert bf16 == pytest.approx(fp32, rel=1e-2)
 
 
+def test_bf16_autocast_runs_the_detector_nms_in_fp32():
+    """Detector boxes and detector losses (RPN/RoI-head NMS, mmcv's fp32-only kernel)
+    train under bf16 autocast, as ``enabled='auto'`` does on an AVX512-BF16/AMX CPU."""
+    torch.manual_seed(0)
+    model = build_tiny_model(heads=dict(mlm=dict(type='MLMHead')), box_source='given+detector',
+                             det_loss_weight=1.0).train()
+    wrapper = AutocastOptimWrapper(
+        optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3), enabled=True)
+    samples = [make_sample(64, 64, boxes=[[5, 5, 40, 40]], gt=True, seed=i) for i in range(2)]
+    data = dict(inputs=[s[0] for s in samples], data_samples=[s[1] for s in samples])
+    log = model.train_step(data, wrapper)
+    assert torch.isfinite(log['loss']) and any(k.startswith('det_') for k in log)
+
+
 def test_autocast_wrapper_switches():
     model = nn.Linear(4, 4)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)

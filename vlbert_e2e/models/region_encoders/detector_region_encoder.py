@@ -6,6 +6,7 @@ backbone, RPN, RoI extractor, shared head and bbox head, so any mmdet Faster R-C
 flow into every unfrozen part of it.
 """
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -28,6 +29,16 @@ def _roi_align_in_fp32(module, args):
     (CPU or CUDA); the pooled output is cast back by the next autocast layer."""
     return tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a
                  for a in args)
+
+
+@contextmanager
+def _heads_in_fp32(x: Tuple[Tensor, ...]):
+    """Run the RPN and RoI head (their NMS) in fp32 under autocast: mmcv's ``nms`` has
+    no bfloat16 kernel ("expected scalar type Float but found BFloat16"), and bf16
+    autocast is on by default where the CPU has AVX512-BF16/AMX. Yields ``x`` in fp32
+    (gradients still flow back through the cast)."""
+    with torch.autocast(x[0].device.type, enabled=False):
+        yield tuple(f.float() for f in x)
 
 
 @dataclass
@@ -161,8 +172,9 @@ class DetectorRegionEncoder(BaseModule):
     def detect(self, x: Tuple[Tensor, ...], samples: Sequence[DetDataSample],
                rescale: bool = False) -> List[InstanceData]:
         """RPN -> RoI head -> NMS, exactly as ``TwoStageDetector.predict`` does."""
-        rpn_results = self.detector.rpn_head.predict(x, samples, rescale=False)
-        return self.roi_head.predict(x, rpn_results, samples, rescale=rescale)
+        with _heads_in_fp32(x) as x:
+            rpn_results = self.detector.rpn_head.predict(x, samples, rescale=False)
+            return self.roi_head.predict(x, rpn_results, samples, rescale=rescale)
 
     def det_loss(self, x: Tuple[Tensor, ...], samples: Sequence[DetDataSample]) -> dict:
         """RPN + RCNN losses on ``x`` (the steps of ``TwoStageDetector.loss``, reused
@@ -172,10 +184,11 @@ class DetectorRegionEncoder(BaseModule):
         rpn_samples = copy.deepcopy(samples)
         for s in rpn_samples:
             s.gt_instances.labels = torch.zeros_like(s.gt_instances.labels)
-        rpn_losses, rpn_results = det.rpn_head.loss_and_predict(
-            x, rpn_samples, proposal_cfg=proposal_cfg)
-        losses = {k if 'rpn' in k else f'rpn_{k}': v for k, v in rpn_losses.items()}
-        losses.update(self.roi_head.loss(x, rpn_results, samples))
+        with _heads_in_fp32(x) as x:
+            rpn_losses, rpn_results = det.rpn_head.loss_and_predict(
+                x, rpn_samples, proposal_cfg=proposal_cfg)
+            losses = {k if 'rpn' in k else f'rpn_{k}': v for k, v in rpn_losses.items()}
+            losses.update(self.roi_head.loss(x, rpn_results, samples))
         out = {}
         for k, v in losses.items():
             if 'loss' in k:

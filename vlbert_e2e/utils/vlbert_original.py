@@ -24,6 +24,8 @@ from typing import Dict, List, Mapping, Optional
 import torch
 from torch import Tensor
 
+from .safe_load import load_checkpoint_file
+
 
 class ConversionError(ValueError):
     """A key the conversion needs is missing, or a tensor does not fit (one line)."""
@@ -104,10 +106,11 @@ def strip_module_prefix(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
 
 
 def load_original_checkpoint(path: str) -> Dict[str, Tensor]:
-    """The ``state_dict`` of an original checkpoint (``torch.load(weights_only=True)``),
+    """The ``state_dict`` of an original checkpoint (read by
+    :func:`~vlbert_e2e.utils.load_checkpoint_file`, which raises ``CheckpointError``),
     ``module.`` prefix removed. A bare state dict is accepted too."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    ckpt = load_checkpoint_file(path)
+    sd = ckpt.get('state_dict', ckpt)
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ConversionError(f'{path} holds no state dict of tensors')
     return strip_module_prefix(sd)

@@ -118,7 +118,7 @@ def test_real_stderr_of_a_config_typo_has_no_traceback():
     r = subprocess.run([sys.executable, 'tools/train.py', CFG, '--cfg-options',
                         'model.vl_bert.pretraind=None'], cwd=ROOT, env=_env(),
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 1 and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert r.stderr.strip().splitlines() == [
         'error: unknown config key model.vl_bert.pretraind; did you mean '
         'model.vl_bert.pretrained? (write +model.vl_bert.pretraind=... to add a new key)']

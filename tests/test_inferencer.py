@@ -9,6 +9,7 @@ import torch
 from conftest import ROOT, TINY_MODEL_CFG
 
 from vlbert_e2e.apis import InferenceError, VLBertInferencer
+from vlbert_e2e.utils import CheckpointError
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
 CFG = f'''
@@ -75,7 +76,8 @@ def test_bad_inputs_raise_clear_errors(tiny, tmp_path):
         inf([IMG], 'fill', 'no mask here')
     other = d / 'other.py'
     other.write_text(CFG.replace('num_answers=3', 'num_answers=5'))
-    with pytest.raises(InferenceError, match='does not match the config'):
+    with pytest.raises(CheckpointError, match=f'checkpoint {ckpt} does not match the model: '
+                       r'other shapes: heads.vqa.final_mlp.4.weight \[3, 32\] vs \[5, 32\]'):
         VLBertInferencer(str(other), ckpt)
 
 

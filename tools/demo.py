@@ -44,13 +44,14 @@ def main(argv=None) -> int:
     try:
         from vlbert_e2e.apis import InferenceError, VLBertInferencer
         from vlbert_e2e.apis.inferencer import TASKS
+        from vlbert_e2e.utils import CheckpointError
         if args.task not in TASKS:  # before the model loads
             raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
         files = list_images(args.inputs)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr)
         results = inferencer(files, args.task, args.text)
-    except (FileNotFoundError, InferenceError) as e:
+    except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     os.makedirs(args.out_dir, exist_ok=True)

@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
+from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
 from vlbert_e2e.utils.config_checks import (
     ConfigError,
     explain_config_errors,
@@ -24,6 +25,9 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     p.add_argument('--out', help='dump predictions to this pickle file (offline eval)')
     p.add_argument('--show-dir', help='save visualised predictions here')
+    p.add_argument('--partial-load', action='store_true',
+                   help='test a checkpoint whose keys do not all match the model (each '
+                        'group of keys left out is logged); refused without it')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config keys')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -43,10 +47,12 @@ def main(argv=None):
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError('--out must be a .pkl or .pickle file')
         merge_cfg_options(cfg, args.cfg_options)
+        check_checkpoint_file(args.checkpoint)  # before the model is built
         with explain_config_errors(cfg):
             return run_test(args, cfg)
-    except ConfigError as e:
-        sys.exit(f'error: {e}')
+    except (ConfigError, CheckpointError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
 
 
 def run_test(args, cfg: Config) -> dict:
@@ -57,6 +63,8 @@ def run_test(args, cfg: Config) -> dict:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    cfg.default_hooks['checkpoint_keys'] = dict(type='CheckpointKeysHook',
+                                                partial_load=args.partial_load)
     if args.show_dir:
         cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
         cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 from vlbert_e2e.engine.hooks import NonFiniteLossError
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
-from vlbert_e2e.utils import find_last_complete_checkpoint
+from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, find_last_complete_checkpoint
 from vlbert_e2e.utils.config_checks import (
     ConfigError,
     explain_config_errors,
@@ -70,6 +70,11 @@ def build_cfg(args) -> Config:
         if not osp.isfile(args.resume):
             raise ConfigError(f'checkpoint to resume from not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
+    if cfg.get('load_from') and '://' not in cfg.load_from:
+        check_checkpoint_file(cfg.load_from)  # a local file, before the model is built
+    # resuming needs every key; fine-tuning from load_from drops and adds heads (logged)
+    cfg.default_hooks['checkpoint_keys'] = dict(type='CheckpointKeysHook',
+                                                partial_load=not cfg.get('resume', False))
     return cfg
 
 
@@ -81,7 +86,10 @@ def main(argv=None):
         with explain_config_errors(cfg):
             runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
             runner.train()
-    except (ConfigError, NonFiniteLossError) as e:
+    except (ConfigError, CheckpointError) as e:  # bad input: one line, exit code 2
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    except NonFiniteLossError as e:
         sys.exit(f'error: {e}')
 
 

@@ -14,7 +14,10 @@ default_hooks = dict(
     # stop at the first NaN/inf loss term, before that state can be saved
     nonfinite_loss=dict(type='NonFiniteLossHook'),
     # RNG states in checkpoints: --resume repeats the uninterrupted run's losses
-    rng_state=dict(type='RNGStateHook'))
+    rng_state=dict(type='RNGStateHook'),
+    # a checkpoint whose keys do not match the model is refused (tools/train.py logs
+    # them instead when fine-tuning from load_from; tools/test.py --partial-load too)
+    checkpoint_keys=dict(type='CheckpointKeysHook', partial_load=False))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -17,6 +17,9 @@ dataset = dict(type='RefCOCODataset', data_root='tests/data/refcoco/',
                ann_file='instances.json', split_file='refs(unc).p',
                data_prefix=dict(img_path='train2014/'), text_mode='original',
                pipeline=pipeline)
+# The tiny detector has 8 classes, the fixture's instances.json names 1 ('square'):
+# detection label 0 reads 'square', the others 'class N' (vlbert_e2e/utils/class_names.py).
+detector_classes = 'dataset'
 model = dict(region_encoder=dict(box_source='given'),
              heads=dict(ground=dict(type='GroundingHead')))
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,

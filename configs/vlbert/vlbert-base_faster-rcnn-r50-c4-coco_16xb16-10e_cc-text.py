@@ -6,6 +6,7 @@ detector_checkpoint = (
     'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
     'faster_rcnn_r50_caffe_c4_1x_coco/'
     'faster_rcnn_r50_caffe_c4_1x_coco_20220316_150152-3f885b85.pth')
+detector_classes = 'coco'  # mmdet's 80 COCO names, in its label order
 model = dict(
     data_preprocessor=dict(mean=[103.530, 116.280, 123.675]),  # mmdet's caffe means
     region_encoder=dict(

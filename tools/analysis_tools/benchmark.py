@@ -27,6 +27,7 @@ from vlbert_e2e.benchmarking import (
     bench_inference,
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
+from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = 'configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py'
@@ -54,8 +55,13 @@ def parse_args(argv=None):
                    help='tokenizer of the data and inference parts (HF folder or pkg://)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--json', help='also write the results here')
+    p.add_argument('--checkpoint', help='weights for the e2e or inference part (default: '
+                   'random); keys it lacks keep their initial values (logged)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.checkpoint is not None and (args.suite or args.part not in ('e2e', 'inference')):
+        p.error('--checkpoint applies to one e2e or inference part, not to --suite')
+    return args
 
 
 def run_part(args) -> dict:
@@ -66,10 +72,10 @@ def run_part(args) -> dict:
         return bench_data_pipeline(tokenizer=args.tokenizer)
     if args.part == 'inference':
         return bench_inference(args.config, args.device, tokenizer=args.tokenizer,
-                               cfg_options=args.cfg_options)
+                               cfg_options=args.cfg_options, checkpoint=args.checkpoint)
     return bench_e2e(args.config, args.device, args.dtype, args.batch_size, args.img_size,
                      args.num_boxes, args.num_tokens, args.steps, args.warmup,
-                     args.checkpointing, args.cfg_options)
+                     args.checkpointing, args.cfg_options, args.checkpoint)
 
 
 def subprocess_part(args, part: str, dtype: str = 'fp32', extra=()) -> dict:
@@ -121,11 +127,24 @@ def table(res: dict) -> str:
     return '\n'.join(['| run | metric | value |', '|---|---|---|'] + rows)
 
 
+def check_inputs(args) -> None:
+    """Bad paths raise ``CheckpointError`` / ``FileNotFoundError`` before any model."""
+    if not args.suite and not os.path.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    if args.checkpoint is not None:
+        if not os.path.isfile(args.checkpoint):
+            raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+        check_checkpoint_file(args.checkpoint)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    if not args.suite and not os.path.isfile(args.config):
-        sys.exit(f'error: config file not found: {args.config}')
-    res = suite(args) if args.suite else run_part(args)
+    try:
+        check_inputs(args)
+        res = suite(args) if args.suite else run_part(args)
+    except (FileNotFoundError, CheckpointError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
     print(table(res) if args.suite else json.dumps(res, indent=2), flush=True)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

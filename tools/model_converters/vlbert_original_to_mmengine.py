@@ -68,9 +68,7 @@ def build_target_model(cfg: Config, src: dict):
 
 
 def load_detector(path: str) -> dict:
-    from mmengine.runner import CheckpointLoader
-    if '://' not in path and not osp.isfile(path):
-        raise FileNotFoundError(f'detector checkpoint not found: {path}')
+    from mmengine.runner import CheckpointLoader  # local files: load_checkpoint_file
     ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     return ckpt.get('state_dict', ckpt)
 
@@ -93,6 +91,7 @@ def save(state_dict: dict, meta: dict, out: str) -> str:
 
 def main(argv=None):
     import vlbert_e2e  # noqa: F401 (safe-load globals)
+    from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
     from vlbert_e2e.utils.vlbert_original import (
         ConversionError,
         convert_original,
@@ -103,6 +102,8 @@ def main(argv=None):
     try:
         if not osp.isfile(args.src):
             raise FileNotFoundError(f'checkpoint not found: {args.src}')
+        if args.detector and '://' not in args.detector:
+            check_checkpoint_file(args.detector)  # before any model is built
         src = load_original_checkpoint(args.src)
         config = args.config
         if config is None:
@@ -120,8 +121,9 @@ def main(argv=None):
         detector = load_detector(args.detector) if args.detector else None
         conv = convert_original(src, model.state_dict(), find_head_prefixes(model),
                                 detector, args.mvrc_background)
-    except (ConversionError, FileNotFoundError) as e:
-        sys.exit(f'error: {e}')
+    except (ConversionError, FileNotFoundError, CheckpointError) as e:
+        print(f'error: {e}', file=sys.stderr)  # bad input: one line, exit code 2
+        sys.exit(2)
 
     n_det = sum(v.startswith('detector:') for v in conv.placed.values())
     print(f'{args.src} -> {args.out} (config {config})')

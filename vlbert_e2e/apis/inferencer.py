@@ -11,13 +11,19 @@ from mmengine.registry import DefaultScope
 
 from vlbert_e2e.datasets.transforms import LoadVLImage, PackVLInputs, Tokenize, build_tokenizer
 from vlbert_e2e.registry import MODELS, TRANSFORMS
+from vlbert_e2e.utils import (
+    apply_checkpoint,
+    detector_class_names,
+    label_name,
+    load_checkpoint_file,
+)
 
 TASKS = ('vqa', 'ground', 'fill', 'detect')
 HEAD_OF_TASK = {'vqa': 'VQAHead', 'ground': 'GroundingHead', 'fill': 'MLMHead'}
 
 
 class InferenceError(ValueError):
-    """A bad input to the inferencer (file, text, task, checkpoint): message only."""
+    """A bad input to the inferencer (file, text, task): message only."""
 
 
 class VLBertInferencer:
@@ -26,23 +32,31 @@ class VLBertInferencer:
 
     Args:
         config: the model's config file (its ``tokenizer`` and ``model`` are used).
-        checkpoint: weights saved by ``tools/train.py``; must match the config
-            (missing or unexpected model keys raise :class:`InferenceError`).
+        checkpoint: weights saved by ``tools/train.py``, read by
+            :func:`~vlbert_e2e.utils.load_checkpoint_file` before the model is built; a
+            file that is not a checkpoint, or (unless ``partial_load``) one whose keys do
+            not match the config's model (:func:`~vlbert_e2e.utils.apply_checkpoint`),
+            raises :class:`~vlbert_e2e.utils.CheckpointError`.
         device: ``'cpu'`` or ``'cuda[:N]'``.
         scale: resize (long, short) side limits; defaults to the config's ``scale`` or
             (1000, 600).
         score_thr: detections drawn and reported from this score on.
+        partial_load: load a checkpoint that does not match (what is left out is
+            logged) instead of refusing it.
     """
 
     def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-                 scale: Optional[tuple] = None, score_thr: float = 0.3) -> None:
+                 scale: Optional[tuple] = None, score_thr: float = 0.3,
+                 partial_load: bool = False) -> None:
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
         self.cfg = Config.fromfile(config)
         self.device, self.score_thr = device, score_thr
+        ckpt = self._read(checkpoint) if checkpoint else None  # a bad file before the model
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
             self.model = MODELS.build(self.cfg.model)
-        meta = self._load(checkpoint) if checkpoint else {}
+        meta = apply_checkpoint(self.model, ckpt, checkpoint, partial_load,
+                                hint=" (is it the config's?)") if ckpt is not None else {}
         self.model.to(device).eval()
         enc = self.model.region_encoder
         if enc.box_source == 'given':  # raw images come without boxes
@@ -51,7 +65,7 @@ class VLBertInferencer:
         vqa = self._head('VQAHead')
         if vqa is not None and self.dataset_meta.get('answers'):
             vqa.answers = list(self.dataset_meta['answers'])
-        self.classes = self.dataset_meta.get('classes')
+        self.classes = detector_class_names(self.cfg, self.dataset_meta)
         self.tokenizer = self.cfg.get('tokenizer', 'bert-base-uncased')
         self.scale = tuple(scale or self.cfg.get('scale', (1000, 600)))
         self.loader = LoadVLImage(on_bad_sample='raise')
@@ -62,22 +76,11 @@ class VLBertInferencer:
                                             'scale_factor', 'text'),
                                  task_keys=('answer_position', ))
 
-    def _load(self, checkpoint: str) -> dict:
+    @staticmethod
+    def _read(checkpoint: str) -> dict:
         if not os.path.isfile(checkpoint):
             raise InferenceError(f'checkpoint file not found: {checkpoint}')
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        sd = ckpt.get('state_dict', ckpt)
-        own = self.model.state_dict()
-        missing = [k for k in own if k not in sd]
-        unexpected = [k for k in sd if k not in own]
-        wrong = [k for k in own if k in sd and sd[k].shape != own[k].shape]
-        if missing or unexpected or wrong:
-            raise InferenceError(
-                f'checkpoint {checkpoint} does not match the config: {len(missing)} missing '
-                f'(e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. {unexpected[:2]}), '
-                f'{len(wrong)} of another shape (e.g. {wrong[:2]})')
-        self.model.load_state_dict(sd, strict=True)  # already read and checked above
-        return ckpt.get('meta', {})
+        return load_checkpoint_file(checkpoint)
 
     def _head(self, type_name: str):
         for head in self.model.heads.values():
@@ -135,7 +138,7 @@ class VLBertInferencer:
             inst = s.pred_instances[s.pred_instances.scores >= self.score_thr]
             out['detections'] = [
                 dict(box=[round(float(v), 1) for v in b], score=round(float(sc), 4),
-                     label=self.classes[int(lab)] if self.classes else int(lab))
+                     label=label_name(self.classes, lab), label_id=int(lab))
                 for b, sc, lab in zip(inst.bboxes, inst.scores, inst.labels)]
         if task == 'vqa':
             out['answer'] = s.get('pred_answer', str(s.pred_answer_index))

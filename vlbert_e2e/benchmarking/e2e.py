@@ -12,6 +12,7 @@ from mmengine.registry import DefaultScope
 
 from vlbert_e2e.registry import MODELS
 from vlbert_e2e.structures import VLDataSample
+from vlbert_e2e.utils import load_weights
 
 from .common import autocast_ctx, matmul_rate, peak_memory_mb, step_flops, sync_of, time_fn
 
@@ -105,15 +106,18 @@ def instrument(model, sync) -> SectionTimer:
 def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size: int = 2,
               img_size: Sequence[int] = (600, 800), num_boxes: int = 36, num_tokens: int = 32,
               steps: int = 2, warmup: int = 1, checkpointing: bool = False,
-              cfg_options: Optional[dict] = None) -> dict:
+              cfg_options: Optional[dict] = None, checkpoint: Optional[str] = None) -> dict:
     """Samples/s, peak memory, FLOP utilisation and the forward split of a training
-    step (detector + encoder + heads + AdamW) and of a predict call."""
+    step (detector + encoder + heads + AdamW) and of a predict call; with the weights of
+    ``checkpoint`` when given (keys it lacks keep their initial values, logged)."""
     opts = dict(cfg_options or {})
     if checkpointing:
         opts.update({'model.vl_bert.gradient_checkpointing': True,
                      'model.region_encoder.detector.backbone.with_cp': True,
                      'model.region_encoder.detector.roi_head.shared_head.with_cp': True})
     _, model = build_model(config, opts, device)
+    if checkpoint:
+        load_weights(model, checkpoint, partial=True)
     sync = sync_of(device)
     data = synthetic_batch(batch_size, img_size, num_boxes, num_tokens,
                            model.vl_bert.bert.config.vocab_size)
@@ -163,9 +167,11 @@ def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size:
 
 def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = (480, 640),
                     steps: int = 3, tokenizer: str = 'pkg://minilm-l6',
-                    cfg_options: Optional[dict] = None) -> dict:
+                    cfg_options: Optional[dict] = None, checkpoint: Optional[str] = None
+                    ) -> dict:
     """Per-image latency of the demo path (``VLBertInferencer``: decode, resize,
-    detect, one VQA answer) on a JPEG file, random weights."""
+    detect, one VQA answer) on a JPEG file, with random weights or those of
+    ``checkpoint`` (partial load: its VQA head may differ from the benchmark's)."""
     from vlbert_e2e.apis import VLBertInferencer
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -178,7 +184,8 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
         rng = np.random.default_rng(0)
         img = cv2.GaussianBlur(rng.integers(0, 256, (*img_size, 3), dtype=np.uint8), (9, 9), 3)
         cv2.imwrite(img_path, img)
-        inferencer = VLBertInferencer(cfg_path, device=device, scale=(1000, 600))
+        inferencer = VLBertInferencer(cfg_path, checkpoint, device=device, scale=(1000, 600),
+                                      partial_load=True)
         run = lambda: inferencer([img_path], 'vqa', 'what is in the picture?')  # noqa: E731
         dt = time_fn(run, steps, 1, device)
         last = run()[0]

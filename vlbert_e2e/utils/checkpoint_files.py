@@ -7,7 +7,9 @@ that ``--resume`` then tries to load. Written here (MMEngine has no atomic write
 - :func:`atomic_write` — temporary file in the same folder, ``fsync``, ``os.replace``;
 - ``AtomicLocalBackend`` — MMEngine's local file backend whose ``put`` uses it, registered
   as ``backend='atomic_local'`` (what :class:`AtomicCheckpointHook` saves through);
-- :func:`find_last_complete_checkpoint` — what ``tools/train.py --resume`` resumes from.
+- :func:`find_last_complete_checkpoint` — what ``tools/train.py --resume`` resumes from;
+- :func:`checkpoint_file_problem` — what is wrong with a file given as a checkpoint,
+  found without unpickling it (``safe_load.load_checkpoint_file`` runs it first).
 """
 import glob
 import os
@@ -15,6 +17,7 @@ import os.path as osp
 import re
 import tempfile
 import zipfile
+import zlib
 from typing import Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
@@ -54,20 +57,87 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write(obj.encode(encoding), str(filepath))
 
 
+ZIP_MAGIC = b'PK\x03\x04'
+# torch.save's legacy (pre-1.6, non-zip) format opens with this number, pickled as LONG1
+LEGACY_TORCH_MAGIC = (0x1950a86a20f9469cfc6c).to_bytes(10, 'little')
+
+
+def is_safetensors(head: bytes, size: int) -> bool:
+    """A safetensors file: an 8-byte little-endian header length, then a JSON header."""
+    n = int.from_bytes(head[:8], 'little') if len(head) >= 8 else 0
+    return 0 < n <= size - 8 and head[8:9] == b'{'
+
+
+def _zip_problem(path: str, size: int) -> Optional[str]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if not any(n.count('/') == 1 and n.endswith('/data.pkl') for n in names):
+                return 'a zip archive without data.pkl, not a PyTorch checkpoint'
+            bad = z.testzip()  # reads every record and checks its CRC
+    except zipfile.BadZipFile:
+        return (f'truncated archive: {size:,} bytes and no zip directory at its end '
+                '(an interrupted download or save?)')
+    except (OSError, EOFError, zlib.error) as e:
+        return f'corrupt archive ({e})'
+    return f'corrupt archive: record {bad} fails its CRC check' if bad else None
+
+
+def _text_problem(head: bytes) -> Optional[str]:
+    """What a text file given as a checkpoint is, or ``None`` if ``head`` is binary."""
+    try:
+        text = head.decode('utf-8')
+    except UnicodeDecodeError as e:  # binary, or a character cut by the read
+        if e.start < len(head) - 3:
+            return None
+        text = head[:e.start].decode('utf-8')
+    if '\x00' in text:
+        return None
+    if text.startswith('version https://git-lfs'):
+        return 'a Git LFS pointer, not the checkpoint itself (fetch it with `git lfs pull`)'
+    if text.lstrip().lower().startswith(('<!doctype html', '<html')):
+        return 'an HTML page, not a PyTorch checkpoint (a failed download?)'
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), '')[:40]
+    return f'not a PyTorch checkpoint: a text file beginning {first!r}'
+
+
+def checkpoint_file_problem(path: str) -> Optional[str]:
+    """What makes ``path`` unusable as a checkpoint file, found without unpickling
+    anything; ``None`` when it is a whole ``torch.save`` archive (zip, CRCs checked),
+    a legacy ``torch.save`` file or a safetensors file.
+
+    Written here: torch reports these cases as an unpickling error that advises
+    turning ``weights_only`` off, or as an internal zip-reader error.
+    """
+    if not osp.exists(path):
+        return 'no such file'
+    if osp.isdir(path):
+        return 'a folder, not a checkpoint file'
+    size = osp.getsize(path)
+    if size == 0:
+        return 'an empty file (0 bytes), not a PyTorch checkpoint'
+    with open(path, 'rb') as f:
+        head = f.read(512)
+    if head.startswith(ZIP_MAGIC):
+        return _zip_problem(path, size)
+    if head[:1] == b'\x80':  # a pickle: torch's legacy format or a plain pickle
+        return None if LEGACY_TORCH_MAGIC in head[:32] else (
+            'a plain pickle, not a PyTorch checkpoint (torch.save writes a zip archive)')
+    if is_safetensors(head, size):
+        return None
+    return _text_problem(head) or (
+        f'not a PyTorch checkpoint (unknown format, first bytes {head[:8]!r})')
+
+
 def is_complete_checkpoint(path: str) -> bool:
     """A ``torch.save`` file is a zip archive whose directory sits at its end: a file
-    cut short by a kill fails this check without being unpickled. A folder (FSDP
-    'local' / DeepSpeed checkpoints) is complete when it holds files, all complete."""
+    cut short by a kill fails this check without being unpickled
+    (:func:`checkpoint_file_problem`). A folder (FSDP 'local' / DeepSpeed checkpoints)
+    is complete when it holds files, all complete."""
     if osp.isdir(path):
         files = glob.glob(osp.join(path, '*.pt*'))
         return bool(files) and all(is_complete_checkpoint(f) for f in files)
-    if not osp.isfile(path):
-        return False
-    try:
-        with zipfile.ZipFile(path) as z:
-            return len(z.namelist()) > 0
-    except (zipfile.BadZipFile, OSError):
-        return False
+    return checkpoint_file_problem(path) is None
 
 
 def _step(path: str) -> int:
@@ -90,6 +160,6 @@ def find_last_complete_checkpoint(work_dir: str) -> Optional[str]:
     for path in candidates:
         if is_complete_checkpoint(path):
             return path
-        print_log(f'skipping {path}: missing or incomplete checkpoint file', logger='current',
-                  level=30)
+        why = 'incomplete' if osp.isdir(path) else checkpoint_file_problem(path)
+        print_log(f'skipping {path}: {why}', logger='current', level=30)
     return None

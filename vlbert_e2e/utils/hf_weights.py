@@ -3,17 +3,18 @@ import os
 from typing import Dict
 
 import torch
-from safetensors.torch import load_file
 from transformers.utils import cached_file
 
 from .offline_models import resolve_model_path
+from .safe_load import load_checkpoint_file
 
 CANDIDATES = ('model.safetensors', 'pytorch_model.bin')
 
 
 def load_hf_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """State dict of the weights file in ``path`` (safetensors first; ``.bin`` read
-    with ``weights_only=True``). A hub id goes through HF's cache (no download when
+    """State dict of the weights file in ``path`` (safetensors first), read by
+    :func:`~vlbert_e2e.utils.load_checkpoint_file` (a bad file raises its
+    ``CheckpointError``). A hub id goes through HF's cache (no download when
     ``HF_HUB_OFFLINE=1``)."""
     path = resolve_model_path(path)
     for name in CANDIDATES:
@@ -24,7 +25,6 @@ def load_hf_state_dict(path: str) -> Dict[str, torch.Tensor]:
             f = cached_file(path, name, _raise_exceptions_for_missing_entries=False)
         if f is None:
             continue
-        if f.endswith('.safetensors'):
-            return load_file(f)
-        return torch.load(f, map_location='cpu', weights_only=True)
+        ckpt = load_checkpoint_file(f)
+        return ckpt['state_dict'] if f.endswith('.safetensors') else ckpt
     raise FileNotFoundError(f'no {" or ".join(CANDIDATES)} in {path}')

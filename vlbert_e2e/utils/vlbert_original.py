@@ -33,6 +33,8 @@ from typing import Dict, List, Mapping, Optional
 import torch
 from torch import Tensor
 
+from .safe_load import load_checkpoint_file
+
 
 class ConversionError(ValueError):
     """A key the conversion needs is missing, or a tensor does not fit (one line)."""
@@ -136,9 +138,10 @@ def normalize_original_keys(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
 
 
 def load_original_checkpoint(path: str) -> Dict[str, Tensor]:
-    """The ``state_dict`` of an original checkpoint (``torch.load(weights_only=True)``),
+    """The ``state_dict`` of an original checkpoint (read by
+    :func:`~vlbert_e2e.utils.load_checkpoint_file`, which raises ``CheckpointError``),
     keys normalised (:func:`normalize_original_keys`). A bare state dict is accepted."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    ckpt = load_checkpoint_file(path)
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ConversionError(f'{path} holds no state dict of tensors')

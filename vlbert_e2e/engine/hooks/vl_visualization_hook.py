@@ -10,13 +10,15 @@ from mmengine.visualization import Visualizer
 
 from vlbert_e2e.datasets.transforms.loading import decode_image
 from vlbert_e2e.registry import HOOKS
+from vlbert_e2e.utils.class_names import detector_class_names, label_name
 
 
 @HOOKS.register_module()
 class VLVisualizationHook(Hook):
     """Write ``<test_out_dir>/<image stem>.jpg`` with the detections
-    (``pred_instances``, green) and any ``pred_*`` text answers of each test sample,
-    drawn with MMEngine's :class:`Visualizer`.
+    (``pred_instances``, green, labelled as the inferencer labels them:
+    :func:`~vlbert_e2e.utils.label_name`) and any ``pred_*`` text answers of each test
+    sample, drawn with MMEngine's :class:`Visualizer`.
 
     Args:
         draw: draw at all (``tools/test.py --show-dir`` turns it on).
@@ -27,6 +29,11 @@ class VLVisualizationHook(Hook):
     def __init__(self, draw: bool = False, test_out_dir: Optional[str] = None,
                  score_thr: float = 0.3) -> None:
         self.draw, self.test_out_dir, self.score_thr = draw, test_out_dir, score_thr
+        self.class_names = None
+
+    def before_test(self, runner) -> None:
+        meta = getattr(runner.test_dataloader.dataset, 'metainfo', None)
+        self.class_names = detector_class_names(runner.cfg, meta)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch: dict,
                         outputs: Sequence) -> None:
@@ -45,6 +52,9 @@ class VLVisualizationHook(Hook):
                 inst = s.pred_instances[s.pred_instances.scores >= self.score_thr]
                 if len(inst):
                     vis.draw_bboxes(inst.bboxes, edge_colors='g')
+                    vis.draw_texts([f'{label_name(self.class_names, lab)} {sc:.2f}'
+                                    for lab, sc in zip(inst.labels, inst.scores)],
+                                   inst.bboxes[:, :2], colors='g', font_sizes=8)
             texts = [f'{k[5:]}: {s.get(k)}' for k in s.keys()
                      if k.startswith('pred_') and isinstance(s.get(k), str)]
             if texts:

@@ -2,6 +2,10 @@
 # dilation 2) so the 14x14 RoIAlign map stays 14x14, legacy RoIAlign
 # (sampling_ratio=1, aligned=False), 1600 Visual Genome classes (+ background).
 _base_ = './faster-rcnn_r50-caffe-c4.py'
+# Names of the detector's labels (vlbert_e2e/utils/class_names.py): the 1600 Visual
+# Genome names are not shipped, and a data set's own classes (RefCOCO's 80 COCO
+# categories) are another vocabulary, so detections are labelled 'class N'.
+detector_classes = None
 detector = dict(
     _scope_='mmdet',
     backbone=dict(

@@ -1,0 +1,36 @@
+"""Refuse a checkpoint that does not fit the model before its weights are loaded."""
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from vlbert_e2e.registry import HOOKS
+from vlbert_e2e.utils.state_dict_match import check_checkpoint_keys, state_dict_of
+
+
+@HOOKS.register_module()
+class CheckpointKeysHook(Hook):
+    """Compare every checkpoint the runner loads (``load_from``, ``resume``,
+    ``tools/test.py``) with the model, through :func:`check_checkpoint_keys`.
+
+    MMEngine loads with ``strict=False`` and only warns, so ``tools/test.py`` would score
+    another task's checkpoint with randomly initialised heads. Here a mismatch raises
+    :class:`~vlbert_e2e.utils.CheckpointError` naming the missing and unexpected key
+    groups, unless ``partial_load`` (``tools/test.py --partial-load``; ``tools/train.py``
+    when fine-tuning from ``load_from``, which legitimately drops and adds heads), when
+    each group is logged in one line instead.
+
+    Args:
+        partial_load: log a mismatch instead of refusing the checkpoint.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, partial_load: bool = False) -> None:
+        self.partial_load = partial_load
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        path = getattr(runner, '_load_from', None) or 'being loaded'
+        hint = '' if self.partial_load else (
+            ' (tools/test.py --partial-load loads it anyway, logging what is left out)')
+        check_checkpoint_keys(model.state_dict(), state_dict_of(checkpoint), path,
+                              partial=self.partial_load, hint=hint)

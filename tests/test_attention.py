@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, batch, build_tiny_model, make_sample
+from conftest import ROOT, batch, build_tiny_model, make_sample, overfit
 
 from vlbert_e2e.apis import VLBertInferencer
 from vlbert_e2e.apis.attention import draw_attention, summarize_attention
@@ -76,6 +76,27 @@ def test_model_attentions_match_the_sdpa_pass_and_restore_on_error():
             assert bert.config._attn_implementation == 'eager'
             raise RuntimeError('boom')
     assert bert.config._attn_implementation == 'sdpa'
+
+
+def test_vcr_rows_keep_their_choices_and_the_predicted_one_is_summarised():
+    runner, _ = overfit(os.path.join(
+        ROOT, 'configs/vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture.py'),
+        'loss_vcr', steps=0, batch_size=2)
+    model = runner.model.eval()
+    data = model.data_preprocessor(next(iter(runner.train_dataloader)), False)
+    with torch.no_grad():
+        out = model.predict(data['inputs'], data['data_samples'], output_attentions=True)
+    for s in out:
+        c = len(s.pred_choice_scores)
+        assert s.attentions.shape[:3] == (c, 2, 2) and s.seq_roi_positions.shape[0] == c
+        pick = s.pred_choice
+        n = s.seq_text_length[pick]
+        tokens = [str(i) for i in s.input_ids[pick][:n].tolist()]
+        att = summarize_attention(s, 'vcr', tokens, [0])
+        pos = s.seq_roi_positions[pick]
+        want = s.attentions[pick][:, :, 0, pos].mean((0, 1))
+        assert np.allclose([r['weight'] for r in att['regions']], want, atol=1e-4)
+        assert pos[0] == n  # RoIs start right after this choice's text
 
 
 def _hand_made_sample():

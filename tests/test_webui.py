@@ -27,9 +27,13 @@ def _webui():
     return mod
 
 
-def test_webui_callback_answers_and_raises_page_errors(tiny_vl_checkpoint, tmp_path):
+def test_webui_callback_answers_and_raises_page_errors(tiny_vl_checkpoint, tmp_path,
+                                                       capsys):
     import gradio as gr
     webui = _webui()
+    assert webui.main(['--config', str(tmp_path / 'nope.py'), '--checkpoint', 'k.pth']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error: ') and 'nope.py' in err[0], err
     demo = webui.WebDemo(VLBertInferencer(*tiny_vl_checkpoint))
     text, annotated, region, matrix, details = demo(IMG, 'vqa', QUESTION)
     r = json.loads(details)
@@ -41,6 +45,9 @@ def test_webui_callback_answers_and_raises_page_errors(tiny_vl_checkpoint, tmp_p
     assert region is None and matrix is None
     bad = tmp_path / 'notes.jpg'
     bad.write_text('this is not a picture')
+    from gradio.data_classes import FileData
+    with pytest.raises(gr.Error, match='cannot decode image file notes.jpg'):
+        webui.picture_input().preprocess(FileData(path=str(bad), orig_name='notes.jpg'))
     for args, msg in (((None, 'vqa', 'q'), 'Upload a picture'),
                       ((IMG, 'vqa', '  '), 'Type a text'),
                       ((str(bad), 'vqa', 'q'), r'cannot decode image.*: notes.jpg'),
@@ -105,7 +112,6 @@ def test_webui_in_headless_chromium(tiny_vl_checkpoint, tmp_path):
                     'chromium-driver (tools/install/setup_env.sh does it as root)',
                     pytrace=False)
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
     cfg, ckpt = tiny_vl_checkpoint
     port, log = _free_port(), tmp_path / 'webui.log'
@@ -136,11 +142,17 @@ def test_webui_in_headless_chromium(tiny_vl_checkpoint, tmp_path):
             wait.until(lambda d: d.execute_script(
                 f'const i = document.querySelector("#{elem} img");'
                 'return i !== null && i.complete && i.naturalWidth > 0;'))
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.pending'))  # un-faded
+        time.sleep(0.5)  # the fade-in transition
         driver.save_screenshot(str(tmp_path / 'webui.png'))
-        box.send_keys(Keys.CONTROL, 'a')
-        box.send_keys(Keys.BACKSPACE)
-        driver.find_element(By.CSS_SELECTOR, '#run').click()  # empty text: an error shows
-        wait.until(lambda d: 'Type a text for the vqa task' in d.page_source)
+        bad = tmp_path / 'notes.jpg'  # a text file: the page names it in an error
+        bad.write_text('this is not a picture')
+        driver.find_element(By.CSS_SELECTOR, '#picture button[aria-label="Remove Image"]'
+                            ).click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '#picture input[type=file]')
+                   ).send_keys(str(bad))
+        driver.find_element(By.CSS_SELECTOR, '#run').click()
+        wait.until(lambda d: 'cannot decode image file notes.jpg' in d.page_source)
         outside = _network_requests(driver)
         assert not outside, f'the page fetched from the network: {sorted(outside)[:5]}'
     finally:

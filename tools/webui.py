@@ -92,6 +92,25 @@ class WebDemo:
         return answer_line(r), annotated, region_pic, text_pic, json.dumps(r, indent=1)
 
 
+def picture_input(**kwargs):
+    """A ``gr.Image`` upload whose unreadable files become an error in the page naming
+    the file, instead of Gradio's bare "Error"."""
+    import gradio as gr
+    image = gr.Image(type='filepath', image_mode=None, **kwargs)
+    decode = image.preprocess
+
+    def preprocess(payload):
+        try:
+            return decode(payload)
+        except (OSError, ValueError, SyntaxError):  # what PIL raises on a bad file
+            name = getattr(payload, 'orig_name', None) or 'the upload'
+            raise gr.Error(f'cannot decode image file {name} (not a picture, or a '
+                           'damaged one)') from None
+    # on this instance: a gr.Image subclass would make Gradio write a .pyi next to us
+    image.preprocess = preprocess
+    return image
+
+
 def build_app(demo: WebDemo, examples: list):
     """The Gradio page (``gr.Blocks``); ``launch`` it to serve."""
     import gradio as gr
@@ -100,24 +119,25 @@ def build_app(demo: WebDemo, examples: list):
                     'example, choose the task, type the text and press **Run**.')
         with gr.Row():
             with gr.Column():
-                image = gr.Image(type='filepath', sources=['upload'], label='Picture',
-                                 elem_id='picture')
+                image = picture_input(sources=['upload'], label='Picture', elem_id='picture')
                 task = gr.Radio(TASK_CHOICES, value='vqa', label='Task', elem_id='task')
                 text = gr.Textbox(label='Text', elem_id='text', lines=1,
                                   placeholder='how many shapes are there?')
                 run = gr.Button('Run', variant='primary', elem_id='run')
             with gr.Column():
                 answer = gr.Textbox(label='Answer', elem_id='answer', interactive=False)
+                # the pictures carry their own captions and legends
                 annotated = gr.Image(label='Annotated picture', elem_id='annotated',
-                                     interactive=False, format='png')
+                                     interactive=False, format='png', show_label=False)
         with gr.Row():
             region = gr.Image(label='Attention over regions', elem_id='attention',
-                              interactive=False, format='png')
+                              interactive=False, format='png', show_label=False)
             matrix = gr.Image(label='Text-to-text attention', elem_id='text_attention',
-                              interactive=False, format='png')
+                              interactive=False, format='png', show_label=False)
         details = gr.Code(label='Result (JSON)', language='json', elem_id='details')
         if examples:
-            gr.Examples(examples, inputs=[image, task, text], label='Examples')
+            gr.Examples(examples, inputs=[image, task, text], label='Examples',
+                        elem_id='examples')
 
         def call(image, task, text, progress=gr.Progress()):
             return demo(image, task, text, progress)
@@ -144,6 +164,7 @@ def main(argv=None) -> int:
     print(f'webui: serving on http://{args.host}:{args.port}', flush=True)
     app.queue(default_concurrency_limit=1).launch(
         server_name=args.host, server_port=args.port, share=False, inbrowser=False,
+        show_error=True,
         theme=theme, allowed_paths=sorted({os.path.dirname(e[0]) for e in examples}))
     return 0
 

@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup test demo lint clean-venv
+.PHONY: setup test demo webui lint clean-venv
 
 setup:
 	@bash tools/install/setup_env.sh
@@ -14,6 +14,16 @@ test: setup
 # Shapes data -> joint training -> evaluation -> demo on raw images -> summary (offline).
 demo: setup
 	$(PY) tools/run_demo.py
+
+# The web page (tools/webui.py) on the demo's model; trains it first (make demo) if absent.
+DEMO_CFG := configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py
+DEMO_LAST := work_dirs/demo/last_checkpoint
+HOST ?= 127.0.0.1
+PORT ?= 7860
+webui: setup
+	@test -f "$$(cat $(DEMO_LAST) 2>/dev/null)" || $(PY) tools/run_demo.py
+	$(PY) tools/webui.py --config $(DEMO_CFG) --checkpoint "$$(cat $(DEMO_LAST))" \
+		--host $(HOST) --port $(PORT)
 
 lint: setup
 	$(PY) -m pip install -q ruff && $(PY) -m ruff check vlbert_e2e tools tests

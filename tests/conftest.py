@@ -117,3 +117,22 @@ class capture_logs:
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self.handler)
+
+
+@pytest.fixture(scope='session')
+def tiny_vl_checkpoint(tmp_path_factory):
+    """``(config, checkpoint)`` files of tests/test_inferencer.py's tiny model (VQA,
+    grounding and MLM heads), saved with answers and classes as tools/train.py does."""
+    from test_inferencer import CFG
+
+    from vlbert_e2e.apis import VLBertInferencer
+    d = tmp_path_factory.mktemp('tiny_vl')
+    cfg = d / 'cfg.py'
+    cfg.write_text(CFG)
+    torch.manual_seed(0)
+    inf = VLBertInferencer(str(cfg))
+    ckpt = d / 'model.pth'
+    torch.save(dict(state_dict=inf.model.state_dict(),
+                    meta=dict(dataset_meta=dict(answers=['yes', 'no', '2'],
+                                                classes=[f'c{i}' for i in range(8)]))), ckpt)
+    return str(cfg), str(ckpt)

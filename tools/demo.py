@@ -4,6 +4,9 @@ python tools/demo.py IMAGE_OR_DIR --config C --checkpoint K --task {vqa,ground,f
     --text "what color is the circle?" --out-dir DIR [--device cpu]
 
 Prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem>.json.
+--show-attention also writes DIR/<image stem>_attention.jpg (the answering token's
+attention as a heat over the regions, top regions listed) and
+DIR/<image stem>_text_attention.png (text-to-text attention), and prints the top regions.
 """
 import argparse
 import json
@@ -24,6 +27,10 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='outputs/demo')
     p.add_argument('--device', default='cpu')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--show-attention', action='store_true',
+                   help='draw where the answering token looked (not for detect)')
+    p.add_argument('--attention-mode', default='mean', choices=('mean', 'rollout'),
+                   help='average over layers and heads, or attention rollout')
     return p.parse_args(argv)
 
 
@@ -49,7 +56,9 @@ def main(argv=None) -> int:
             raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
         files = list_images(args.inputs)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
-                                      score_thr=args.score_thr)
+                                      score_thr=args.score_thr,
+                                      return_attention=args.show_attention,
+                                      attention_mode=args.attention_mode)
         results = inferencer(files, args.task, args.text)
     except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
@@ -62,6 +71,14 @@ def main(argv=None) -> int:
             json.dump(r, f, indent=2)
         shown = {k: r[k] for k in ('answer', 'box', 'words', 'score', 'scores') if k in r}
         print(f'{r["image"]}: {shown} ({len(r.get("detections", []))} detections)')
+        if 'attention' in r:
+            inferencer.visualize_attention(
+                r, os.path.join(args.out_dir, f'{stem}_attention.jpg'),
+                os.path.join(args.out_dir, f'{stem}_text_attention.png'))
+            att = r['attention']
+            top = ', '.join(f'{att["regions"][i]["label"]} {att["regions"][i]["weight"]:.3f}'
+                            for i in att['top_regions'])
+            print(f'  attention of {" ".join(att["query_tokens"])!r}: {top}')
     print(f'pictures and JSON written to {os.path.abspath(args.out_dir)}')
     return 0
 

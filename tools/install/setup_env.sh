@@ -27,6 +27,20 @@ fail() {
 }
 trap fail ERR
 
+STEP="browser"
+# tests/test_webui.py drives Debian's headless Chromium through chromedriver. Checked on
+# every run (two file tests), so a machine that lost them gets them back.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup_env: installing chromium and chromium-driver (apt) for the browser test"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            chromium chromium-driver >/dev/null; } \
+            || echo "setup_env: apt-get could not install chromium; tests/test_webui.py will fail"
+    else
+        echo "setup_env: the browser test needs Chromium: sudo apt-get install -y chromium chromium-driver"
+    fi
+fi
+
 STAMP_SRC=$(cat "$ROOT/requirements.txt" "$ROOT/setup.py" "$ROOT/tools/install/setup_env.sh" \
     "$ROOT/tools/install/build_mmcv.sh" | sha256sum | cut -c1-16)
 STAMP_FILE="$VENV/.vlbert_setup_stamp"

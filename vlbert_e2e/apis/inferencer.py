@@ -17,9 +17,27 @@ from vlbert_e2e.utils import (
     label_name,
     load_checkpoint_file,
 )
+from vlbert_e2e.visualization import MODES as ATTENTION_MODES
+from vlbert_e2e.visualization import draw_answer
+
+from .attention import draw_attention, query_positions, summarize_attention
 
 TASKS = ('vqa', 'ground', 'fill', 'detect')
 HEAD_OF_TASK = {'vqa': 'VQAHead', 'ground': 'GroundingHead', 'fill': 'MLMHead'}
+
+
+def answer_line(result: Dict) -> str:
+    """A result's answer and score(s) in one line (e.g. ``'yes (score 0.913)'``)."""
+    if result['task'] == 'vqa':
+        return f'{result["answer"]} (score {result["score"]:.3f})'
+    if result['task'] == 'ground':
+        return f'box {result["box"]} (score {result["score"]:.3f})'
+    if result['task'] == 'fill':
+        return ', '.join(f'{w} (score {s:.3f})' for w, s in zip(result['words'],
+                                                                result['scores']))
+    dets = result.get('detections', [])
+    return f'{len(dets)} detections' + ''.join(
+        f'{", " if i else ": "}{d["label"]} {d["score"]:.2f}' for i, d in enumerate(dets[:5]))
 
 
 class InferenceError(ValueError):
@@ -43,11 +61,20 @@ class VLBertInferencer:
         score_thr: detections drawn and reported from this score on.
         partial_load: load a checkpoint that does not match (what is left out is
             logged) instead of refusing it.
+        return_attention: add each result's ``attention`` (see
+            :func:`vlbert_e2e.apis.attention.summarize_attention`; not for ``detect``,
+            which runs the detector alone); the answers are the same as without.
+        attention_mode: ``'mean'`` over layers and heads, or ``'rollout'``.
     """
 
     def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
                  scale: Optional[tuple] = None, score_thr: float = 0.3,
-                 partial_load: bool = False) -> None:
+                 partial_load: bool = False, return_attention: bool = False,
+                 attention_mode: str = 'mean') -> None:
+        if attention_mode not in ATTENTION_MODES:
+            raise InferenceError(f'unknown attention mode {attention_mode!r}; choose from '
+                                 f'{", ".join(ATTENTION_MODES)}')
+        self.return_attention, self.attention_mode = return_attention, attention_mode
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
         self.cfg = Config.fromfile(config)
@@ -100,9 +127,10 @@ class VLBertInferencer:
         results['task'] = task
         return self.pack(results)
 
-    def __call__(self, inputs: List[str], task: str, text: Optional[str] = None
-                 ) -> List[Dict]:
-        """Answer ``task`` about each image file; returns one dict per image."""
+    def __call__(self, inputs: List[str], task: str, text: Optional[str] = None,
+                 return_attention: Optional[bool] = None) -> List[Dict]:
+        """Answer ``task`` about each image file; returns one dict per image.
+        ``return_attention`` overrides the constructor's choice for this call."""
         if task not in TASKS:
             raise InferenceError(f'unknown task {task!r}; choose from {", ".join(TASKS)}')
         if task != 'detect' and (text is None or not text.strip()):
@@ -115,10 +143,14 @@ class VLBertInferencer:
             if tok.mask_token not in text:
                 raise InferenceError(f'task fill needs {tok.mask_token} in --text')
             self._head('MLMHead').mask_token_id = tok.mask_token_id
-        return [self._run_one(p, task, text) for p in inputs]
+        if return_attention is None:
+            return_attention = self.return_attention
+        return [self._run_one(p, task, text, return_attention and task != 'detect')
+                for p in inputs]
 
     @torch.no_grad()
-    def _run_one(self, path: str, task: str, text: Optional[str]) -> Dict:
+    def _run_one(self, path: str, task: str, text: Optional[str],
+                 attention: bool = False) -> Dict:
         t0 = time.perf_counter()
         data = self._sample(path, task, text)
         batch = self.model.data_preprocessor(
@@ -128,9 +160,39 @@ class VLBertInferencer:
             s = self.model.detect(batch['inputs'], batch['data_samples'], rescale=True)[0]
         else:
             self.model.predict_detections = True
-            s = self.model.predict(batch['inputs'], batch['data_samples'])[0]
+            s = self.model.predict(batch['inputs'], batch['data_samples'],
+                                   output_attentions=attention)[0]
         t2 = time.perf_counter()
-        return self._result(path, task, text, s, dict(preprocess_s=t1 - t0, model_s=t2 - t1))
+        out = self._result(path, task, text, s, dict(preprocess_s=t1 - t0, model_s=t2 - t1))
+        if attention:
+            out['attention'] = self._attention(s, task)
+        return out
+
+    def _attention(self, s, task: str) -> Dict:
+        """The sample's attention from its answering tokens (see ``apis/attention.py``)."""
+        tok = build_tokenizer(self.tokenizer)
+        n = s.seq_text_length
+        tokens = tok.convert_ids_to_tokens(s.input_ids[:n].tolist())
+        query = query_positions(task, s.input_ids, n, s.get('answer_position'),
+                                tok.mask_token_id)
+        return summarize_attention(s, task, tokens, query, self.attention_mode,
+                                   classes=self.classes)
+
+    @staticmethod
+    def visualize_attention(result: Dict, region_path: str,
+                            text_path: Optional[str] = None) -> None:
+        """Write the heat over the regions (and the text-to-text matrix) of a result
+        made with ``return_attention``."""
+        from vlbert_e2e.datasets.transforms import decode_image
+        if 'attention' not in result:
+            raise InferenceError(f'no attention in the result for {result["image"]} '
+                                 '(ask with return_attention=True; detect has none)')
+        rgb = np.ascontiguousarray(decode_image(result['image'])[..., ::-1])
+        region_pic, text_pic = draw_attention(result['attention'], rgb)
+        for path, pic in ((region_path, region_pic), (text_path, text_pic)):
+            if path:
+                os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+                cv2.imwrite(path, pic[..., ::-1])
 
     def _result(self, path, task, text, s, timings) -> Dict:
         out = dict(image=path, task=task, text=text, timings=timings)
@@ -153,24 +215,22 @@ class VLBertInferencer:
         return out
 
     @staticmethod
-    def visualize(result: Dict, out_path: str) -> None:
-        """Draw detections (green), the chosen box (red) and the answer (white)."""
+    def draw(result: Dict, image: Optional[np.ndarray] = None) -> np.ndarray:
+        """RGB picture of a result: detections (green), the chosen box (red), the text
+        and the answer (:func:`vlbert_e2e.visualization.draw_answer`, readable at any
+        image size). ``image``: the RGB picture, if already read."""
         from vlbert_e2e.datasets.transforms import decode_image
-        img = np.ascontiguousarray(decode_image(result['image']))
-        for d in result.get('detections', []):
-            x1, y1, x2, y2 = map(int, d['box'])
-            cv2.rectangle(img, (x1, y1), (x2, y2), (0, 200, 0), 1)
-            cv2.putText(img, f'{d["label"]} {d["score"]:.2f}', (x1, max(y1 - 2, 8)),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 200, 0), 1)
-        if 'box' in result:
-            x1, y1, x2, y2 = map(int, result['box'])
-            cv2.rectangle(img, (x1, y1), (x2, y2), (0, 0, 255), 2)
-        caption = {'vqa': lambda r: f'{r["text"]} -> {r["answer"]}',
-                   'ground': lambda r: r['text'],
-                   'fill': lambda r: f'{r["text"]} -> {" ".join(r["words"])}'}.get(
-                       result['task'])
-        if caption:
-            cv2.putText(img, caption(result), (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
-                        (255, 255, 255), 1)
+        rgb = image if image is not None else np.ascontiguousarray(
+            decode_image(result['image'])[..., ::-1])
+        dets = [(d['box'], f'{d["label"]} {d["score"]:.2f}')
+                for d in result.get('detections', [])]
+        chosen = (result['box'], f'{result["score"]:.2f}') if 'box' in result else None
+        lines = ([result['text']] if result['task'] != 'detect' else []) + [
+            '-> ' + answer_line(result)]
+        return draw_answer(rgb, dets, chosen, lines)
+
+    @classmethod
+    def visualize(cls, result: Dict, out_path: str) -> None:
+        """Write :meth:`draw`'s picture to ``out_path``."""
         os.makedirs(os.path.dirname(out_path) or '.', exist_ok=True)
-        cv2.imwrite(out_path, img)
+        cv2.imwrite(out_path, cls.draw(result)[..., ::-1])

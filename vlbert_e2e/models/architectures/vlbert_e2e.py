@@ -83,6 +83,34 @@ def _repeat_rows(t: Optional[Tensor], n: int) -> Optional[Tensor]:
     return None if t is None else t.repeat_interleave(n, 0)
 
 
+def _attach_attentions(out: VLModelOutput, data_samples: List) -> None:
+    """Write to each sample, cut to its own sequence (``T`` = its longest row):
+
+    - ``attentions`` (Tensor[L, heads, T, T]): layer ``l``'s attention probabilities,
+      query position -> key position (rows sum to 1 over the real tokens);
+    - ``seq_roi_positions`` (LongTensor[R]): sequence position of each of its RoIs;
+    - ``seq_text_length`` (int): number of text tokens (``[CLS] ... [SEP]``);
+    - ``seq_roi_boxes`` (Tensor[R, 4]): the RoIs in original-image coordinates (box 0
+      is the whole image).
+
+    With C choices per sample (VCR) the first three gain a leading ``C`` dimension."""
+    att = torch.stack(out.seq.attentions, 1).detach()  # [B*C, L, heads, T, T]
+    c = out.num_choices
+    for i, s in enumerate(data_samples):
+        rows = slice(i * c, (i + 1) * c)
+        valid = out.roi_valid[i * c]
+        t = int(out.seq.attention_mask[rows].sum(1).max())
+        a, pos = att[rows, ..., :t, :t], out.seq.roi_pos[rows][:, valid]
+        text_len = out.seq.text_len[rows]
+        sx, sy = s.metainfo.get('scale_factor', (1.0, 1.0))
+        s.seq_roi_boxes = out.roi_boxes[i * c][valid] / out.roi_boxes.new_tensor(
+            [sx, sy, sx, sy])
+        if c == 1:
+            a, pos, text_len = a[0], pos[0], text_len[0]
+        s.attentions, s.seq_roi_positions = a, pos
+        s.seq_text_length = text_len.tolist()
+
+
 @MODELS.register_module()
 class VLBertE2E(BaseModel):
     """End-to-end VL-BERT: a registered mmdet detector pools RoI features from pixels.
@@ -163,13 +191,15 @@ class VLBertE2E(BaseModel):
         return out
 
     # ------------------------------------------------------------------ encoding
-    def encode(self, inputs: dict, data_samples: List) -> VLModelOutput:
+    def encode(self, inputs: dict, data_samples: List,
+               output_attentions: bool = False) -> VLModelOutput:
         """Run detector, visual embedding and VL-BERT on a preprocessed batch.
 
         The detector runs once per distinct image of the batch (samples that show the
         same picture with the same given RoIs share its RoIs and gradients). With
         ``[B, C, L]`` text (C choices per sample), the RoIs of a sample are shared by
-        its C sequences."""
+        its C sequences. ``output_attentions``: fill ``seq.attentions`` (see
+        :meth:`VLBert.forward`)."""
         num_choices = 1
         if inputs['input_ids'].dim() == 3:
             num_choices = inputs['input_ids'].shape[1]
@@ -230,7 +260,8 @@ class VLBertE2E(BaseModel):
                 self.vl_bert.object_linguistic_embeddings.weight[0], image_box.flatten()
             ).view(*roi_valid.shape, h)
         seq = self.vl_bert(ids, inputs['attention_mask'], inputs.get('token_type_ids'),
-                           text_visual, roi_feats, roi_valid, roi_masked, roi_ling)
+                           text_visual, roi_feats, roi_valid, roi_masked, roi_ling,
+                           output_attentions=output_attentions)
         return VLModelOutput(seq, inputs, has_image, roi_valid, roi_masked, roi_boxes,
                              roi_dist, region, num_choices)
 
@@ -266,10 +297,17 @@ class VLBertE2E(BaseModel):
             losses['loss_empty'] = out.seq.hidden.sum() * 0
         return losses
 
-    def predict(self, inputs: dict, data_samples: List) -> List:
-        out = self.encode(inputs, data_samples)
+    def predict(self, inputs: dict, data_samples: List,
+                output_attentions: bool = False) -> List:
+        """Fill each sample's ``pred_*`` fields (and ``pred_instances`` with
+        ``predict_detections``). ``output_attentions``: also attach the encoder's
+        attention maps to each sample (see :func:`_attach_attentions`); the
+        predictions are the same as without."""
+        out = self.encode(inputs, data_samples, output_attentions=output_attentions)
         for head in self.heads.values():
             head.predict(out, data_samples)
+        if output_attentions:
+            _attach_attentions(out, data_samples)
         if self.predict_detections and out.region is not None:
             img_samples = [s for s, h in zip(data_samples, inputs['has_image'].tolist()) if h]
             results = out.region.detections

@@ -7,8 +7,9 @@ by hand (nothing in transformers does it) is the single-stream sequence assembly
 VL-BERT's learned visual embeddings. Parameter names under ``bert.`` are HF's, so
 ``bert-base-uncased`` or any local HF folder loads without a remapping table.
 """
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import MMLogger
@@ -29,6 +30,26 @@ def _few(keys, n: int = 4) -> str:
     return f'{len(keys)} ({", ".join(keys[:n])}{", ..." if len(keys) > n else ""})'
 
 
+@contextmanager
+def eager_attention(model: nn.Module) -> Iterator[None]:
+    """Run a Hugging Face model with its ``'eager'`` attention inside the block, and
+    restore its own implementation (e.g. ``'sdpa'``) after, even on error.
+
+    SDPA (and flash) kernels return no attention weights, so a call that asks for them
+    (``output_attentions=True``) must go through the eager path; every other call keeps
+    the faster kernel. Uses transformers' ``set_attn_implementation``.
+    """
+    before = model.config._attn_implementation
+    if before == 'eager':
+        yield
+        return
+    model.set_attn_implementation('eager')
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(before)
+
+
 @dataclass
 class VLSequence:
     """Encoder output and where each input token ended up in the sequence."""
@@ -37,6 +58,9 @@ class VLSequence:
     attention_mask: Tensor  # [B, T] 1 on real tokens
     roi_pos: Tensor      # [B, R] sequence position of each RoI (-1 where padded)
     text_len: Tensor     # [B] number of text tokens
+    # per encoder layer, [B, heads, T, T] attention probabilities (query -> key); only
+    # when the forward was asked for them (``output_attentions=True``)
+    attentions: Optional[Tuple[Tensor, ...]] = None
 
     def roi_hidden(self) -> Tensor:
         """``[B, R, H]`` output of each RoI token (rows of padded RoIs are arbitrary)."""
@@ -142,7 +166,8 @@ class VLBert(BaseModule):
     def forward(self, input_ids: Tensor, attention_mask: Tensor,
                 token_type_ids: Optional[Tensor], text_visual: Tensor,
                 roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
-                roi_ling: Optional[Tensor] = None) -> VLSequence:
+                roi_ling: Optional[Tensor] = None,
+                output_attentions: bool = False) -> VLSequence:
         """Assemble the sequence and run the encoder (no Python loop over samples).
 
         Args:
@@ -156,6 +181,9 @@ class VLBert(BaseModule):
             roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
             roi_ling: ``[B, R, H]`` linguistic embedding of each RoI (object tags);
                 ``None``: the learned ``[IMG]`` embedding, as the original.
+            output_attentions: also return each layer's attention probabilities
+                (``VLSequence.attentions``); this call alone runs the eager attention
+                (see :func:`eager_attention`), the same numbers up to rounding.
         """
         b, n_text = input_ids.shape
         r = roi_feats.shape[1]
@@ -202,7 +230,10 @@ class VLBert(BaseModule):
         segment = segment * full_mask
         position = position * full_mask + self.position_offset
 
-        out = self.bert(inputs_embeds=embeds, attention_mask=full_mask,
-                        token_type_ids=segment, position_ids=position)
+        with eager_attention(self.bert) if output_attentions else nullcontext():
+            out = self.bert(inputs_embeds=embeds, attention_mask=full_mask,
+                            token_type_ids=segment, position_ids=position,
+                            output_attentions=output_attentions)
         return VLSequence(out.last_hidden_state, getattr(out, 'pooler_output', None),
-                          full_mask, roi_pos, text_len)
+                          full_mask, roi_pos, text_len,
+                          out.attentions if output_attentions else None)

@@ -194,7 +194,8 @@ def test_another_tasks_checkpoint_is_refused_with_its_key_groups(run):
         line = _one_line(results[case])
         assert f'checkpoint {files["vqa"]} {MISMATCH}' in line, line
         assert 'unexpected heads.vqa.* (' in line, line
-    assert '--partial-load' in _one_line(results['other task: test'])
+    assert _one_line(results['other task: test']).endswith(
+        ' (--partial-load tests it anyway, logging what is left out)')
 
 
 def test_partial_load_is_asked_for_and_then_tested(run):
@@ -246,3 +247,22 @@ def test_real_stderr_of_the_tools_is_one_line(run):
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1, (name, err[-3000:])
         assert lines[0].startswith('error: checkpoint ') and REAL[name][1] in lines[0], err
+
+
+def test_resume_auto_on_a_first_run_keeps_the_fine_tuning_load_from(tmp_path):
+    """--resume in a restart loop: nothing saved yet, so fine-tune from the config's
+    load_from (was: dropped, training from random weights); then resume, strictly."""
+    import runpy
+    train = runpy.run_path(os.path.join(ROOT, 'tools/train.py'))
+    pre, work = tmp_path / 'pretrain.pth', tmp_path / 'w'
+    torch.save({'state_dict': {}}, pre)
+    args = train['parse_args']([REF, '--work-dir', str(work), '--resume', '--cfg-options',
+                                f'load_from={pre}'])
+    cfg = train['build_cfg'](args)
+    assert (cfg.load_from, cfg.resume, cfg.default_hooks.checkpoint_keys.partial_load) == (
+        str(pre), False, True)
+    work.mkdir()
+    torch.save({'state_dict': {}}, work / 'epoch_1.pth')
+    cfg = train['build_cfg'](args)
+    assert (cfg.load_from, cfg.resume, cfg.default_hooks.checkpoint_keys.partial_load) == (
+        str(work / 'epoch_1.pth'), True, False)

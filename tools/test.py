@@ -63,8 +63,9 @@ def run_test(args, cfg: Config) -> dict:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    cfg.default_hooks['checkpoint_keys'] = dict(type='CheckpointKeysHook',
-                                                partial_load=args.partial_load)
+    cfg.default_hooks['checkpoint_keys'] = dict(
+        type='CheckpointKeysHook', partial_load=args.partial_load,
+        hint=' (--partial-load tests it anyway, logging what is left out)')
     if args.show_dir:
         cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
         cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)

@@ -63,9 +63,12 @@ def build_cfg(args) -> Config:
     if args.resume == 'auto':
         # MMEngine would trust work_dir/last_checkpoint; take the last *complete* file
         last = find_last_complete_checkpoint(cfg.work_dir)
-        if last is None:
-            print(f'no complete checkpoint in {cfg.work_dir}: training from scratch')
-        cfg.resume, cfg.load_from = last is not None, last
+        if last is None:  # a first run: the config's load_from (fine-tuning) still applies
+            start = f'from {cfg.load_from}' if cfg.get('load_from') else 'from scratch'
+            print(f'no complete checkpoint in {cfg.work_dir}: training {start}')
+            cfg.resume = False
+        else:
+            cfg.resume, cfg.load_from = True, last
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise ConfigError(f'checkpoint to resume from not found: {args.resume}')
@@ -73,8 +76,9 @@ def build_cfg(args) -> Config:
     if cfg.get('load_from') and '://' not in cfg.load_from:
         check_checkpoint_file(cfg.load_from)  # a local file, before the model is built
     # resuming needs every key; fine-tuning from load_from drops and adds heads (logged)
-    cfg.default_hooks['checkpoint_keys'] = dict(type='CheckpointKeysHook',
-                                                partial_load=not cfg.get('resume', False))
+    cfg.default_hooks['checkpoint_keys'] = dict(
+        type='CheckpointKeysHook', partial_load=not cfg.get('resume', False),
+        hint=' (a run resumes with the model it saved: is this its config?)')
     return cfg
 
 

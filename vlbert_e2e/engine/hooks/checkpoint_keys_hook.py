@@ -20,17 +20,16 @@ class CheckpointKeysHook(Hook):
 
     Args:
         partial_load: log a mismatch instead of refusing the checkpoint.
+        hint: appended to the refusal, e.g. the option that allows a partial load.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, partial_load: bool = False) -> None:
-        self.partial_load = partial_load
+    def __init__(self, partial_load: bool = False, hint: str = '') -> None:
+        self.partial_load, self.hint = partial_load, hint
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         path = getattr(runner, '_load_from', None) or 'being loaded'
-        hint = '' if self.partial_load else (
-            ' (tools/test.py --partial-load loads it anyway, logging what is left out)')
         check_checkpoint_keys(model.state_dict(), state_dict_of(checkpoint), path,
-                              partial=self.partial_load, hint=hint)
+                              partial=self.partial_load, hint=self.hint)

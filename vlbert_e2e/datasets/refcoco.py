@@ -8,11 +8,13 @@ from mmdet.datasets import RefCocoDataset as MMDetRefCocoDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .skipped_samples import SkipsBadTestSamples
 from .transforms.loading import BadSampleError
+from .transforms.text_encoding import is_blank
 
 
 @DATASETS.register_module()
-class RefCOCODataset(MMDetRefCocoDataset):
+class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
     """Referring expressions over ``refs(unc).p`` / ``refs(umd).p`` (``split_file``)
     and the COCO ``instances.json`` (``ann_file``); reuses mmdet's split and ref
     indexing (``_init_refs``), but yields one sample per *sentence* (mmdet groups them
@@ -56,7 +58,7 @@ class RefCOCODataset(MMDetRefCocoDataset):
                          for a in cands]
             for sent in ref['sentences']:
                 text = sent.get('raw') or sent.get('sent')
-                if not text or not text.strip():
+                if is_blank(text):
                     raise BadSampleError(f'{where}: empty sentence {sent.get("sent_id")}')
                 ref_index = ids.index(ref['ann_id'])
                 out.append(dict(

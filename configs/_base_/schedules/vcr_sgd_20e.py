@@ -15,6 +15,7 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[14, 18], gamma=0.1),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# MMEngine's loops, passing over a batch whose samples were all skipped
+val_cfg = dict(type='VLValLoop')
+test_cfg = dict(type='VLTestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=64)

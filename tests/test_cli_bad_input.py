@@ -68,9 +68,9 @@ DRIVER = r'''
 import contextlib, io, json, runpy, sys, traceback
 out = {}
 for name, argv in json.loads(sys.argv[1]).items():
-    err = io.StringIO()
+    err, log = io.StringIO(), io.StringIO()
     sys.argv = argv
-    with contextlib.redirect_stderr(err):
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log):
         try:
             runpy.run_path(argv[0], run_name='__main__')
             code = 0
@@ -82,7 +82,7 @@ for name, argv in json.loads(sys.argv[1]).items():
         except BaseException:
             err.write('Traceback (uncaught)\n' + traceback.format_exc())
             code = -1
-    out[name] = dict(code=code, stderr=err.getvalue())
+    out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue())
 print('RESULTS' + json.dumps(out))
 '''
 

@@ -7,13 +7,14 @@ Prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem
 --show-attention also writes DIR/<image stem>_attention.jpg (the answering token's
 attention as a heat over the regions, top regions listed) and
 DIR/<image stem>_text_attention.png (text-to-text attention), and prints the top regions.
+
+Given a folder, every file in it is tried; one that is not a readable image is named on
+one line (`skipped: ...`, to stderr) and the others are answered.
 """
 import argparse
 import json
 import os
 import sys
-
-IMAGE_EXT = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 
 def parse_args(argv=None):
@@ -35,15 +36,34 @@ def parse_args(argv=None):
 
 
 def list_images(path: str):
+    """``[path]``, or every (non-hidden) file of the folder ``path``: whether a file is
+    an image is for the decoder to say, not its extension."""
     if os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path)
-                       if f.lower().endswith(IMAGE_EXT))
+                       if not f.startswith('.') and os.path.isfile(os.path.join(path, f)))
         if not files:
-            raise FileNotFoundError(f'no image files in folder {path}')
+            raise FileNotFoundError(f'no files in folder {path}')
         return files
     if not os.path.exists(path):
         raise FileNotFoundError(f'image file not found: {path}')
     return [path]
+
+
+def answer_each(inferencer, files, args, folder: bool):
+    """The inferencer's result per readable file; in a folder, each unreadable one is
+    named on stderr and skipped (an error when none is left)."""
+    from vlbert_e2e.apis import InferenceError, UnreadableImageError
+    results = []
+    for path in files:
+        try:
+            results += inferencer([path], args.task, args.text)
+        except UnreadableImageError as e:
+            if not folder:
+                raise
+            print(f'skipped: {e}', file=sys.stderr)
+    if not results:
+        raise InferenceError(f'no readable image in folder {args.inputs}')
+    return results
 
 
 def main(argv=None) -> int:
@@ -59,7 +79,7 @@ def main(argv=None) -> int:
                                       score_thr=args.score_thr,
                                       return_attention=args.show_attention,
                                       attention_mode=args.attention_mode)
-        results = inferencer(files, args.task, args.text)
+        results = answer_each(inferencer, files, args, os.path.isdir(args.inputs))
     except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

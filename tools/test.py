@@ -8,6 +8,7 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
 from vlbert_e2e.utils.config_checks import (
@@ -52,6 +53,9 @@ def main(argv=None):
             return run_test(args, cfg)
     except (ConfigError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    except BadSampleError as e:  # a bad image or record under on_bad_sample='raise'
+        print(f'error: {one_line(e)}', file=sys.stderr)
         sys.exit(2)
 
 

@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.hooks import NonFiniteLossError
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, find_last_complete_checkpoint
@@ -95,6 +96,9 @@ def main(argv=None):
         sys.exit(2)
     except NonFiniteLossError as e:
         sys.exit(f'error: {e}')
+    except BadSampleError as e:  # a bad image or record under on_bad_sample='raise'
+        print(f'error: {one_line(e)}', file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ Configs run with ``default_scope='vlbert_e2e'``; mmdet parts are reached with
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
@@ -29,6 +30,8 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['vlbert_e2e.engine'])
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['vlbert_e2e.datasets'])
 DATA_SAMPLERS = Registry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['vlbert_e2e.datasets'])
+# collate functions (MMEngine's FUNCTIONS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['vlbert_e2e.datasets'])
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['vlbert_e2e.datasets.transforms'])
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['vlbert_e2e.models'])

@@ -58,7 +58,7 @@ ref_meta = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'tex
 vqa_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=scale, keep_ratio=True),
+    dict(type='CheckedResize', scale=scale, keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=24, mask_as_text_b=True),
     dict(type='PackVLInputs', meta_keys=vqa_meta,
          task_keys=('answer_indices', 'answer_weights', 'answer_position')),
@@ -66,7 +66,7 @@ vqa_pipeline = [
 ref_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=scale, keep_ratio=True),
+    dict(type='CheckedResize', scale=scale, keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=16),
     dict(type='PackVLInputs', meta_keys=ref_meta, task_keys=('ref_index', ), with_det_gt=True),
 ]
@@ -99,6 +99,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='vlbert_e2e.pseudo_collate'),  # drops samples skipped at test time
     dataset=dict(type='ConcatDataset',
                  datasets=[vqa('val', True), refs('val', True)], ignore_keys=['answers']))
 test_dataloader = val_dataloader

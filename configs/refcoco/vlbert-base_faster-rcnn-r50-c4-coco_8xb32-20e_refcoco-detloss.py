@@ -23,7 +23,7 @@ model = dict(
 pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='CheckedResize', scale=(1000, 600), keep_ratio=True),
     dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length=40),
     dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys=('ref_index', ),
          with_det_gt=True),

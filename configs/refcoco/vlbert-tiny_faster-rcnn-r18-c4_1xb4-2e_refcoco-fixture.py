@@ -9,7 +9,7 @@ tokenizer = 'pkg://minilm-l6'
 pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=16),
     dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys=('ref_index', )),
 ]

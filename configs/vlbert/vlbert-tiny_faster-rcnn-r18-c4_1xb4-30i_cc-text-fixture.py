@@ -11,7 +11,7 @@ tokenizer = 'pkg://minilm-l6'
 cc_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='skip'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True, on_bad_sample='skip'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=32),
     dict(type='MaskText', tokenizer=tokenizer, prob=0.15),

@@ -9,7 +9,7 @@ tokenizer = 'pkg://minilm-l6'
 data_root = 'tests/data/vqa/'
 pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
-    dict(type='mmdet.Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=24, mask_as_text_b=True),
     dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys={{_base_.task_keys}}),
 ]

@@ -1,3 +1,3 @@
-from .inferencer import InferenceError, VLBertInferencer
+from .inferencer import InferenceError, UnreadableImageError, VLBertInferencer
 
-__all__ = ['VLBertInferencer', 'InferenceError']
+__all__ = ['VLBertInferencer', 'InferenceError', 'UnreadableImageError']

@@ -9,7 +9,14 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from vlbert_e2e.datasets.transforms import LoadVLImage, PackVLInputs, Tokenize, build_tokenizer
+from vlbert_e2e.datasets.transforms import (
+    BadSampleError,
+    LoadVLImage,
+    PackVLInputs,
+    Tokenize,
+    build_tokenizer,
+    is_blank,
+)
 from vlbert_e2e.registry import MODELS, TRANSFORMS
 from vlbert_e2e.utils import (
     apply_checkpoint,
@@ -42,6 +49,11 @@ def answer_line(result: Dict) -> str:
 
 class InferenceError(ValueError):
     """A bad input to the inferencer (file, text, task): message only."""
+
+
+class UnreadableImageError(InferenceError):
+    """An image file that cannot be decoded or resized (the message names it); the
+    other files of a call can still be answered."""
 
 
 class VLBertInferencer:
@@ -97,7 +109,7 @@ class VLBertInferencer:
         self.scale = tuple(scale or self.cfg.get('scale', (1000, 600)))
         self.loader = LoadVLImage(on_bad_sample='raise')
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
-            self.resize = TRANSFORMS.build(dict(type='mmdet.Resize', scale=self.scale,
+            self.resize = TRANSFORMS.build(dict(type='CheckedResize', scale=self.scale,
                                                 keep_ratio=True))
         self.pack = PackVLInputs(meta_keys=('img_path', 'ori_shape', 'img_shape',
                                             'scale_factor', 'text'),
@@ -117,13 +129,15 @@ class VLBertInferencer:
 
     def _sample(self, path: str, task: str, text: Optional[str]) -> dict:
         try:
-            results = self.loader(dict(img_path=path))
-        except ValueError as e:
-            raise InferenceError(str(e)) from None
-        results = self.resize(results)
+            results = self.resize(self.loader(dict(img_path=path)))
+        except BadSampleError as e:
+            raise UnreadableImageError(str(e)) from None
         results['text'] = text if task != 'detect' else '[detect]'
-        results = Tokenize(self.tokenizer, max_length=48,
-                           mask_as_text_b=task == 'vqa')(results)
+        try:
+            results = Tokenize(self.tokenizer, max_length=48, mask_as_text_b=task == 'vqa',
+                               mask_in_text=task == 'fill')(results)
+        except BadSampleError as e:
+            raise InferenceError(f'--text: {e}') from None
         results['task'] = task
         return self.pack(results)
 
@@ -133,7 +147,7 @@ class VLBertInferencer:
         ``return_attention`` overrides the constructor's choice for this call."""
         if task not in TASKS:
             raise InferenceError(f'unknown task {task!r}; choose from {", ".join(TASKS)}')
-        if task != 'detect' and (text is None or not text.strip()):
+        if task != 'detect' and is_blank(text):
             raise InferenceError(f'task {task!r} needs a non-empty --text')
         if task in HEAD_OF_TASK and self._head(HEAD_OF_TASK[task]) is None:
             raise InferenceError(f'task {task!r} needs a {HEAD_OF_TASK[task]} in the model; '

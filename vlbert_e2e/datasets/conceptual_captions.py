@@ -10,12 +10,14 @@ from vlbert_e2e.registry import DATASETS
 
 from .img2dataset_folder import read_caption, scan_img2dataset_folder
 from .record_checker import RecordChecker, resolve
+from .skipped_samples import SkipsBadTestSamples
 from .text_lines import read_text_lines
 from .transforms.loading import BadSampleError
+from .transforms.text_encoding import is_blank
 
 
 @DATASETS.register_module()
-class ConceptualCaptionsDataset(BaseDataset):
+class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
     """Image-caption pairs for pretraining.
 
     ``ann_file`` is either
@@ -60,7 +62,7 @@ class ConceptualCaptionsDataset(BaseDataset):
     def _check(self, rec: dict) -> dict:
         if not os.path.isfile(rec['img_path']):
             raise BadSampleError(f'{rec["where"]}: image file not found: {rec["img_path"]}')
-        if not rec['text'].strip():
+        if is_blank(rec['text']):
             raise BadSampleError(f'{rec["where"]}: empty caption')
         n = len(rec.get('instances', []))
         for key in ('roi_labels', 'roi_cls_dist'):

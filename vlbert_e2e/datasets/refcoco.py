@@ -9,11 +9,13 @@ from mmdet.datasets import RefCocoDataset as MMDetRefCocoDataset
 from vlbert_e2e.registry import DATASETS
 
 from .record_checker import RecordChecker, resolve
+from .skipped_samples import SkipsBadTestSamples
 from .transforms.loading import BadSampleError
+from .transforms.text_encoding import is_blank
 
 
 @DATASETS.register_module()
-class RefCOCODataset(MMDetRefCocoDataset):
+class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
     """Referring expressions over ``refs(unc).p`` / ``refs(umd).p`` (``split_file``)
     and the COCO ``instances.json`` (``ann_file``); reuses mmdet's split and ref
     indexing (``_init_refs``, over the refs whose links resolve), but yields one sample
@@ -87,7 +89,7 @@ class RefCOCODataset(MMDetRefCocoDataset):
         out = []
         for sent in sentences:
             text = sent.get('raw') or sent.get('sent')
-            if not text or not text.strip():
+            if is_blank(text):
                 raise BadSampleError(f'{where}: empty sentence {sent.get("sent_id")}')
             out.append(dict(
                 img_path=osp.join(prefix, img['file_name']), img_id=img['id'],

@@ -7,7 +7,7 @@ from vlbert_e2e.registry import DATASETS
 
 from .record_checker import RecordChecker
 from .text_lines import read_text_lines
-from .transforms.tokenize import build_tokenizer
+from .transforms.text_encoding import build_tokenizer, clean_text
 
 
 @DATASETS.register_module()
@@ -46,7 +46,7 @@ class TextCorpusDataset(BaseDataset):
 
         i = 0
         for i, line in read_text_lines(self.ann_file, self.bad_samples):
-            line = line.strip()
+            line = clean_text(line).strip()  # blank once cleaned: a document break
             if not line:
                 flush(i)
                 continue

@@ -9,8 +9,10 @@ from mmengine.dataset import BaseDataset
 from vlbert_e2e.registry import DATASETS
 
 from .record_checker import RecordChecker
+from .skipped_samples import SkipsBadTestSamples
 from .text_lines import read_text_lines
 from .transforms.loading import BadSampleError
+from .transforms.text_encoding import is_blank
 
 MODES = ('q2a', 'qa2r')
 
@@ -38,14 +40,14 @@ def detokenize(tokens: Sequence, objects: Sequence[str], where: str
                     boxes.append(0)
                 words.append(names[i])
                 boxes.append(i + 1)
-        else:
+        elif not is_blank(str(tok)):  # a blank word (e.g. only zero-width) is no word
             words.append(str(tok))
             boxes.append(0)
     return words, boxes
 
 
 @DATASETS.register_module()
-class VCRDataset(BaseDataset):
+class VCRDataset(SkipsBadTestSamples, BaseDataset):
     """VCR in mode ``q2a`` (question -> 4 answers) or ``qa2r`` (question + right answer
     -> 4 rationales). Images and ``metadata_fn`` JSON (``boxes`` [x1,y1,x2,y2,score],
     ``names``, ``width``, ``height``) live under ``data_prefix['img']``. The detections
@@ -109,6 +111,8 @@ class VCRDataset(BaseDataset):
                 raise BadSampleError(f'{where}: {len(objects)} objects but {len(boxes)} '
                                      f'boxes in {meta_path}')
             q_words, q_boxes = detokenize(item['question'], objects, where)
+            if not q_words:
+                raise BadSampleError(f'{where}: empty question')
             label = item.get('answer_label' if self.mode == 'q2a' else 'rationale_label')
             if self.mode == 'q2a':
                 choices = item['answer_choices']
@@ -122,8 +126,9 @@ class VCRDataset(BaseDataset):
             c = [detokenize(ch, objects, where) for ch in choices]
         except (json.JSONDecodeError, KeyError, TypeError, IndexError, OSError) as e:
             raise BadSampleError(f'{where}: malformed record ({e!r})') from e
-        if not q_words:
-            raise BadSampleError(f'{where}: empty question')
+        for i, (words, _) in enumerate(c):
+            if not words:
+                raise BadSampleError(f'{where}: empty choice {i}')
         return dict(
             img_path=img_path, img_id=item.get('img_id'),
             annot_id=item['annot_id'], sample_id=item['annot_id'], label=label,

@@ -9,7 +9,9 @@ from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
 from vlbert_e2e.registry import DATASETS
 
 from .record_checker import RecordChecker, resolve
+from .skipped_samples import SkipsBadTestSamples
 from .transforms.loading import BadSampleError
+from .transforms.text_encoding import is_blank
 
 
 def read_answer_vocab(path: str) -> List[str]:
@@ -22,7 +24,7 @@ def read_answer_vocab(path: str) -> List[str]:
 
 
 @DATASETS.register_module()
-class VQAv2Dataset(BaseDataset):
+class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
     """VQA v2: ``v2_OpenEnded_mscoco_<split>_questions.json`` (``ann_file``) and, for
     train/val, ``v2_mscoco_<split>_annotations.json`` (``answer_file``).
 
@@ -124,7 +126,7 @@ class VQAv2Dataset(BaseDataset):
         or its annotation or image is not in the other files."""
         qid = q.get('question_id')
         where = f'{self.ann_file}, question_id {qid}'
-        if not isinstance(q.get('question'), str) or not q['question'].strip():
+        if is_blank(q.get('question')):
             raise BadSampleError(f'{where}: empty or missing question')
         if not isinstance(q.get('image_id'), int):
             raise BadSampleError(f'{where}: missing or non-integer image_id')

@@ -6,7 +6,7 @@ cc_root = 'data/conceptual_captions/'
 cc_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='skip'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='CheckedResize', scale=(1000, 600), keep_ratio=True, on_bad_sample='skip'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=max_length),
     dict(type='MaskText', tokenizer=tokenizer, prob=0.15),

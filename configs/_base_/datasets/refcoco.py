@@ -8,7 +8,7 @@ meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'te
 pipeline = [  # no flip: expressions say "left" and "right"
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='CheckedResize', scale=(1000, 600), keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=40),
     dict(type='PackVLInputs', meta_keys=meta_keys, task_keys=('ref_index', )),
 ]
@@ -22,6 +22,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=32, num_workers=4, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='vlbert_e2e.pseudo_collate'),  # drops samples skipped at test time
     dataset=dict(dataset, split='val', test_mode=True))
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='testA', test_mode=True))
 val_evaluator = dict(type='GroundingAccuracy', prefix='refcoco_val')

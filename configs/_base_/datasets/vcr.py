@@ -8,7 +8,7 @@ meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'fl
 pipeline = [  # no flip: the text refers to left/right
     dict(type='LoadVLImage', on_bad_sample='raise'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='CheckedResize', scale=(1000, 600), keep_ratio=True),
     dict(type='TokenizeChoices', tokenizer=tokenizer, max_length=64),
     dict(type='PackVLInputs', meta_keys=meta_keys, task_keys=('label', )),
 ]
@@ -19,6 +19,7 @@ train_dataloader = dict(batch_size=4, num_workers=4, persistent_workers=True,
                         dataset=dict(dataset, ann_file='train.jsonl'))
 val_dataloader = dict(batch_size=4, num_workers=4, persistent_workers=True, drop_last=False,
                       sampler=dict(type='DefaultSampler', shuffle=False),
+                      collate_fn=dict(type='vlbert_e2e.pseudo_collate'),  # drops samples skipped at test time
                       dataset=dict(dataset, ann_file='val.jsonl', test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='VCRAccuracy', mode=mode)

@@ -8,7 +8,7 @@ meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'fl
 task_keys = ('answer_indices', 'answer_weights', 'answer_position')
 train_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='raise'),
-    dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='CheckedResize', scale=(1000, 600), keep_ratio=True),
     dict(type='Tokenize', tokenizer=tokenizer, max_length=40, mask_as_text_b=True),
     dict(type='PackVLInputs', meta_keys=meta_keys, task_keys=task_keys),
 ]
@@ -25,7 +25,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=32, num_workers=4, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
+    collate_fn=dict(type='vlbert_e2e.pseudo_collate'),  # drops samples skipped at test time
     dataset=dict(
         type='VQAv2Dataset', data_root=data_root, answer_vocab=answer_vocab,
         ann_file='v2_OpenEnded_mscoco_val2014_questions.json',

@@ -16,6 +16,7 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# MMEngine's loops, passing over a batch whose samples were all skipped
+val_cfg = dict(type='VLValLoop')
+test_cfg = dict(type='VLTestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=256)

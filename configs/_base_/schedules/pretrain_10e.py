@@ -1,7 +1,9 @@
 # The paper's pretraining recipe: AdamW (wd 1e-4), lr 1e-7 per sample of the total
-# batch (16 GPUs x 16 = 256 -> 2.56e-5), 16k iters linear warmup from 0 then linear
-# decay, grad-norm clip 10, fp16 dynamic loss scaling (pass --amp), 10 epochs
-# (~250k iterations at batch 256). Use --auto-scale-lr with another total batch.
+# batch (jackroos/VL-BERT cfgs/pretrain/base_e2e_16x16G_fp16.yaml and
+# large_e2e_16x16G_fp16.yaml: LR 1.0e-7; 16 GPUs x 16 = 256 -> 2.56e-5), 16k iters
+# linear warmup from 0 then linear decay, grad-norm clip 10, fp16 dynamic loss scaling
+# (pass --amp), 10 epochs (~250k iterations at batch 256). Use --auto-scale-lr with
+# another total batch.
 max_iters = 250000
 warmup_iters = 16000
 optim_wrapper = dict(

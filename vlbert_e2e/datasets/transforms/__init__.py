@@ -2,9 +2,11 @@ from .formatting import PackVLInputs
 from .load_region_features import LoadRegionFeatures
 from .loading import BadSampleError, LoadVLImage, decode_image
 from .masking import MaskRoIs, MaskText
-from .tokenize import Tokenize, build_tokenizer
+from .resize import CheckedResize
+from .text_encoding import build_tokenizer, clean_text, encode_text, is_blank
+from .tokenize import Tokenize
 from .tokenize_choices import TokenizeChoices
 
-__all__ = ['LoadVLImage', 'decode_image', 'BadSampleError', 'Tokenize',
-           'build_tokenizer', 'TokenizeChoices', 'MaskText', 'MaskRoIs', 'PackVLInputs',
-           'LoadRegionFeatures']
+__all__ = ['LoadVLImage', 'decode_image', 'BadSampleError', 'Tokenize', 'CheckedResize',
+           'build_tokenizer', 'encode_text', 'clean_text', 'is_blank', 'TokenizeChoices',
+           'MaskText', 'MaskRoIs', 'PackVLInputs', 'LoadRegionFeatures']

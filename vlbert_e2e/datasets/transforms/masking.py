@@ -1,10 +1,19 @@
 """Masking for pretraining: whole-word MLM and masked RoI selection."""
+from functools import lru_cache
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from vlbert_e2e.registry import TRANSFORMS
 
-from .tokenize import build_tokenizer
+from .text_encoding import build_tokenizer
+
+
+@lru_cache(maxsize=8)
+def _ordinary_ids(tokenizer: str) -> np.ndarray:
+    """The ids of the tokenizer's vocabulary that are not special tokens."""
+    tok = build_tokenizer(tokenizer)
+    return np.setdiff1d(np.arange(len(tok)), tok.all_special_ids)
 
 
 @TRANSFORMS.register_module()
@@ -12,8 +21,8 @@ class MaskText(BaseTransform):
     """Whole-word masking: each word is chosen with ``prob``; all its pieces are then
     replaced by [MASK] (``mask_ratio``), by random pieces (``random_ratio``) or kept.
     ``mlm_labels`` holds the original id of every chosen piece and -100 elsewhere.
-    Special tokens are never chosen. A sample may end with no chosen word (short
-    text); its MLM loss is then simply absent.
+    Special tokens are never chosen, nor drawn as random pieces. A sample may end with
+    no chosen word (short text); its MLM loss is then simply absent.
     """
 
     def __init__(self, tokenizer: str, prob: float = 0.15, mask_ratio: float = 0.8,
@@ -36,7 +45,8 @@ class MaskText(BaseTransform):
                 if a < self.mask_ratio:
                     ids[pos] = tok.mask_token_id
                 elif a < self.mask_ratio + self.random_ratio:
-                    ids[pos] = np.random.randint(len(tok), size=len(pos))
+                    ordinary = _ordinary_ids(self.tokenizer_name)
+                    ids[pos] = ordinary[np.random.randint(len(ordinary), size=len(pos))]
         results['input_ids'] = ids
         results['mlm_labels'] = labels
         return results

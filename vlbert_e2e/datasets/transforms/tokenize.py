@@ -1,65 +1,53 @@
-"""Tokenisation with a Hugging Face fast tokenizer."""
-from functools import lru_cache
-
+"""Tokenisation of ``text`` (+ ``text_b``) with a Hugging Face fast tokenizer."""
 import numpy as np
 from mmcv.transforms import BaseTransform
-from transformers import AutoTokenizer
 
 from vlbert_e2e.registry import TRANSFORMS
-from vlbert_e2e.utils.offline_models import resolve_model_path
 
-from .loading import BadSampleError
+from .loading import record_name
+from .text_encoding import build_tokenizer, encode_text
 
-
-@lru_cache(maxsize=8)
-def build_tokenizer(name_or_path: str):
-    """A fast tokenizer from a local HF folder (or a hub id, cached)."""
-    tok = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path), use_fast=True)
-    if not tok.is_fast:
-        raise ValueError(f'{name_or_path}: a fast tokenizer is required (word ids)')
-    return tok
+__all__ = ['Tokenize', 'build_tokenizer']
 
 
 @TRANSFORMS.register_module()
 class Tokenize(BaseTransform):
     """``results['text']`` (and optional ``results['text_b']``) -> ``input_ids``,
-    ``token_type_ids`` and ``word_ids`` (for whole-word masking; -1 on specials).
+    ``token_type_ids`` and ``word_ids`` (for whole-word masking; -1 on specials),
+    through :func:`~.text_encoding.encode_text`: special-token strings in the text are
+    ordinary text, blank text raises :class:`BadSampleError` naming the record, a
+    long pair is truncated longest-first.
 
     Args:
         tokenizer: HF folder or hub id of a fast tokenizer.
-        max_length: truncate ``[CLS] A [SEP] (B [SEP])`` to this many pieces (segment
-            A is cut first).
+        max_length: the most tokens of ``[CLS] A [SEP] (B [SEP])``.
         mask_as_text_b: use a single ``[MASK]`` as segment B (VQA:
             ``[CLS] question [SEP] [MASK] [SEP]``) and record its index as
             ``answer_position``.
+        mask_in_text: the tokenizer's mask string in ``text`` is the mask token (the
+            inferencer's fill prompts); otherwise it is ordinary text.
     """
 
     def __init__(self, tokenizer: str, max_length: int = 64,
-                 mask_as_text_b: bool = False) -> None:
+                 mask_as_text_b: bool = False, mask_in_text: bool = False) -> None:
         self.tokenizer_name = tokenizer
         self.max_length = max_length
         self.mask_as_text_b = mask_as_text_b
+        self.mask_in_text = mask_in_text
 
     def transform(self, results: dict) -> dict:
-        text = results.get('text')
-        if not isinstance(text, str) or not text.strip():
-            raise BadSampleError(
-                f'empty or missing text in record {results.get("sample_id", "?")} '
-                f'of {results.get("ann_file", "?")}')
         tok = build_tokenizer(self.tokenizer_name)
-        text_b = tok.mask_token if self.mask_as_text_b else results.get('text_b')
-        enc = tok(text, text_b, truncation='only_first' if text_b else True,
-                  max_length=self.max_length, return_token_type_ids=True)
-        results['input_ids'] = np.asarray(enc['input_ids'], dtype=np.int64)
-        results['token_type_ids'] = np.asarray(enc['token_type_ids'], dtype=np.int64)
-        seq_ids = enc.sequence_ids()
-        word_ids = enc.word_ids()
-        # word ids are per sequence; make them unique across A and B
-        offset = 1 + max((w for w, s in zip(word_ids, seq_ids) if s == 0 and w is not None),
+        enc = encode_text(tok, results.get('text'), results.get('text_b'),
+                          max_length=self.max_length, b_is_mask=self.mask_as_text_b,
+                          keep_mask=self.mask_in_text, where=record_name(results))
+        results['input_ids'] = np.asarray(enc.input_ids, dtype=np.int64)
+        results['token_type_ids'] = np.asarray(enc.token_type_ids, dtype=np.int64)
+        # word ids are per segment; make them unique across A and B
+        offset = 1 + max((w for w, s in zip(enc.word_ids, enc.sequence_ids) if s == 0),
                          default=-1)
         results['word_ids'] = np.asarray(
             [-1 if w is None else w + (offset if s == 1 else 0)
-             for w, s in zip(word_ids, seq_ids)], dtype=np.int64)
+             for w, s in zip(enc.word_ids, enc.sequence_ids)], dtype=np.int64)
         if self.mask_as_text_b:
-            results['answer_position'] = seq_ids.index(1)
+            results['answer_position'] = enc.sequence_ids.index(1)
         return results

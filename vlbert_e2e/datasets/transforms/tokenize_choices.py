@@ -4,16 +4,20 @@ from mmcv.transforms import BaseTransform
 
 from vlbert_e2e.registry import TRANSFORMS
 
-from .tokenize import build_tokenizer
+from .loading import record_name
+from .text_encoding import build_tokenizer, encode_text
 
 
 @TRANSFORMS.register_module()
 class TokenizeChoices(BaseTransform):
     """Pre-split words of A (``words_a``, ``word_boxes_a``) and of each choice
     (``choices_words``, ``choices_word_boxes``) -> ``[C, L]`` ``input_ids``,
-    ``token_type_ids`` and ``text_box_index`` (each piece inherits its word's RoI).
-    A is truncated first when a pair exceeds ``max_length``. Padding uses the
-    tokenizer's pad id (the preprocessor derives the attention mask from it).
+    ``token_type_ids`` and ``text_box_index`` (each piece inherits its word's RoI),
+    through :func:`~.text_encoding.encode_text`: a pair longer than ``max_length`` is
+    truncated longest-first (as the original VL-BERT trims question and answer), a
+    blank question or choice raises :class:`BadSampleError` naming the record.
+    Padding uses the tokenizer's pad id (the preprocessor derives the attention mask
+    from it).
     """
 
     def __init__(self, tokenizer: str, max_length: int = 64) -> None:
@@ -23,14 +27,14 @@ class TokenizeChoices(BaseTransform):
     def transform(self, results: dict) -> dict:
         tok = build_tokenizer(self.tokenizer_name)
         rows = []
-        for words, boxes in zip(results['choices_words'], results['choices_word_boxes']):
-            enc = tok(results['words_a'], words, is_split_into_words=True,
-                      truncation='only_first', max_length=self.max_length)
+        for i, (words, boxes) in enumerate(zip(results['choices_words'],
+                                               results['choices_word_boxes'])):
+            enc = encode_text(tok, results['words_a'], words, max_length=self.max_length,
+                              where=f'{record_name(results)}, choice {i}')
             box_of = (results['word_boxes_a'], boxes)
-            seq = enc.sequence_ids()
-            rows.append((enc['input_ids'], enc['token_type_ids'],
+            rows.append((enc.input_ids, enc.token_type_ids,
                          [0 if w is None else box_of[s][w]
-                          for w, s in zip(enc.word_ids(), seq)]))
+                          for w, s in zip(enc.word_ids, enc.sequence_ids)]))
         length = max(len(r[0]) for r in rows)
 
         def stack(k, pad):

@@ -2,6 +2,7 @@
 
 python tools/demo.py IMAGE_OR_DIR --config C --checkpoint K --task {vqa,ground,fill,detect}
     --text "what color is the circle?" --out-dir DIR [--device cpu]
+    [--proposer MMDET_CONFIG MMDET_CHECKPOINT]   # boxes from a separate mmdet detector
 
 Prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem>.json.
 """
@@ -24,6 +25,9 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='outputs/demo')
     p.add_argument('--device', default='cpu')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--proposer', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                   help='take the boxes from this frozen mmdet detector (config file or '
+                        'mmdet::..., checkpoint file or URL); the model pools them')
     return p.parse_args(argv)
 
 
@@ -48,7 +52,7 @@ def main(argv=None) -> int:
             raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
         files = list_images(args.inputs)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
-                                      score_thr=args.score_thr)
+                                      score_thr=args.score_thr, proposer=args.proposer)
         results = inferencer(files, args.task, args.text)
     except (FileNotFoundError, InferenceError) as e:
         print(f'error: {e}', file=sys.stderr)

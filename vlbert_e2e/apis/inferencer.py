@@ -1,7 +1,7 @@
 """VLBertInferencer: raw image files + text in, answers / boxes / pictures out."""
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from vlbert_e2e.datasets.transforms import LoadVLImage, PackVLInputs, Tokenize, build_tokenizer
+from vlbert_e2e.models.region_encoders import BoxProposer
 from vlbert_e2e.registry import MODELS, TRANSFORMS
 
 TASKS = ('vqa', 'ground', 'fill', 'detect')
@@ -18,6 +19,15 @@ HEAD_OF_TASK = {'vqa': 'VQAHead', 'ground': 'GroundingHead', 'fill': 'MLMHead'}
 
 class InferenceError(ValueError):
     """A bad input to the inferencer (file, text, task, checkpoint): message only."""
+
+
+def _build_proposer(proposer: Union[Sequence, dict]) -> BoxProposer:
+    kw = dict(proposer) if isinstance(proposer, dict) else dict(
+        zip(('config', 'checkpoint'), proposer))
+    try:
+        return BoxProposer(**kw)
+    except (FileNotFoundError, ValueError) as e:
+        raise InferenceError(str(e)) from None
 
 
 class VLBertInferencer:
@@ -32,14 +42,20 @@ class VLBertInferencer:
         scale: resize (long, short) side limits; defaults to the config's ``scale`` or
             (1000, 600).
         score_thr: detections drawn and reported from this score on.
+        proposer: ``(mmdet config, checkpoint file or URL)`` or a dict of
+            :class:`BoxProposer` arguments: a separate, frozen mmdet detector supplies
+            the boxes (and the reported detections and their class names) instead of
+            the model's own detector; the model's trunk pools them.
     """
 
     def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-                 scale: Optional[tuple] = None, score_thr: float = 0.3) -> None:
+                 scale: Optional[tuple] = None, score_thr: float = 0.3,
+                 proposer: Optional[Union[Sequence, dict]] = None) -> None:
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
         self.cfg = Config.fromfile(config)
         self.device, self.score_thr = device, score_thr
+        proposer = None if proposer is None else _build_proposer(proposer)  # fail early
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
             self.model = MODELS.build(self.cfg.model)
         meta = self._load(checkpoint) if checkpoint else {}
@@ -47,11 +63,15 @@ class VLBertInferencer:
         enc = self.model.region_encoder
         if enc.box_source == 'given':  # raw images come without boxes
             enc.box_source = 'given+detector'
+        if proposer is not None:
+            enc.use_proposer(proposer)
         self.dataset_meta = meta.get('dataset_meta') or {}
         vqa = self._head('VQAHead')
         if vqa is not None and self.dataset_meta.get('answers'):
             vqa.answers = list(self.dataset_meta['answers'])
         self.classes = self.dataset_meta.get('classes')
+        if 'proposer' in enc.box_source:  # the reported detections are the proposer's
+            self.classes = list(enc.proposer.classes)
         self.tokenizer = self.cfg.get('tokenizer', 'bert-base-uncased')
         self.scale = tuple(scale or self.cfg.get('scale', (1000, 600)))
         self.loader = LoadVLImage(on_bad_sample='raise')
@@ -90,6 +110,8 @@ class VLBertInferencer:
             results = self.loader(dict(img_path=path))
         except ValueError as e:
             raise InferenceError(str(e)) from None
+        if 'proposer' in self.model.region_encoder.box_source:
+            results['ori_img'] = results['img']  # what it sees, as KeepOriginalImage
         results = self.resize(results)
         results['text'] = text if task != 'detect' else '[detect]'
         results = Tokenize(self.tokenizer, max_length=48,

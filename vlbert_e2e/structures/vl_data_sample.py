@@ -18,6 +18,8 @@ class VLDataSample(DetDataSample):
     - ``roi_masked`` (BoolTensor[K]): given RoIs whose pixels are zeroed (MVRC).
     - ``roi_labels`` (LongTensor[K]) or ``roi_cls_dist`` (Tensor[K, C]): MVRC targets
       stored in the annotation; otherwise the detector's distribution is used.
+    - ``ori_img`` (uint8 Tensor[H0, W0, 3], BGR): the image before resizing
+      (``KeepOriginalImage``), which a separate box proposer reads.
     - task targets set by the downstream datasets (``answer_scores``, ``ref_box`` ...).
     Predictions are written to ``pred_*`` fields by the heads.
     """

@@ -1,3 +1,4 @@
+from .box_proposer import BoxProposer
 from .detector_region_encoder import DetectorRegionEncoder, RegionOutput
 
-__all__ = ['DetectorRegionEncoder', 'RegionOutput']
+__all__ = ['DetectorRegionEncoder', 'RegionOutput', 'BoxProposer']

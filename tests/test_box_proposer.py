@@ -218,6 +218,35 @@ def test_bad_proposer_files_are_clear_errors(proposers, tmp_path):
         VLBertInferencer(str(vl_cfg), proposer=(other, ckpt))
 
 
+def test_config_route_trains_and_tests_with_a_proposer(proposers, tmp_path):
+    """A config: box_source='proposer' + proposer=dict(...), KeepOriginalImage in the
+    pipeline; the Runner trains an epoch and tests on the VQA fixture files; the
+    saved checkpoint holds no proposer key."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    pcfg, pckpt = proposers['single-stage']
+    cfg = Config.fromfile(os.path.join(
+        ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py'))
+    pipe = cfg.pipeline
+    pipe.insert(1, dict(type='KeepOriginalImage'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.pipeline = pipe
+    cfg.model.region_encoder.update(box_source='proposer', proposer=dict(
+        config=pcfg, checkpoint=pckpt, topk=4, score_thr=0.0))
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.default_hooks.checkpoint.interval = 1
+    cfg.work_dir = str(tmp_path)
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        metrics = runner.test()
+    assert 0 <= metrics['vqa/accuracy'] <= 100
+    ckpt = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu', weights_only=True)
+    assert not any('proposer' in k for k in ckpt['state_dict'])
+    assert set(ckpt['state_dict']) == set(runner.model.state_dict())
+
+
 # ------------------------------------------------- original checkpoint -> raw photo
 def _run(args, timeout=600):
     env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',

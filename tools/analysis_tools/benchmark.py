@@ -8,6 +8,9 @@ the base end-to-end step (fp32, bf16 where native, activation checkpointing), th
 dataloader on JPEG files and the demo's inference latency; each part runs in its own
 process (its own peak memory), results go to one table and a JSON file:
     python tools/analysis_tools/benchmark.py --suite --json work_dirs/benchmark.json
+Inference latency of one route (docs/benchmarks.md), e.g. the proposer route:
+    python tools/analysis_tools/benchmark.py --part inference \
+        --proposer mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
 """
 import argparse
 import json
@@ -53,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument('--tokenizer', default='pkg://minilm-l6',
                    help='tokenizer of the data and inference parts (HF folder or pkg://)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--proposer', nargs='+', metavar='CONFIG [CHECKPOINT]',
+                   help='inference part: boxes from this mmdet detector (random weights '
+                        'without a checkpoint)')
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
@@ -66,7 +72,7 @@ def run_part(args) -> dict:
         return bench_data_pipeline(tokenizer=args.tokenizer)
     if args.part == 'inference':
         return bench_inference(args.config, args.device, tokenizer=args.tokenizer,
-                               cfg_options=args.cfg_options)
+                               cfg_options=args.cfg_options, proposer=args.proposer)
     return bench_e2e(args.config, args.device, args.dtype, args.batch_size, args.img_size,
                      args.num_boxes, args.num_tokens, args.steps, args.warmup,
                      args.checkpointing, args.cfg_options)
@@ -125,6 +131,8 @@ def main(argv=None):
     args = parse_args(argv)
     if not args.suite and not os.path.isfile(args.config):
         sys.exit(f'error: config file not found: {args.config}')
+    if args.proposer and len(args.proposer) > 2:
+        sys.exit('error: --proposer takes CONFIG [CHECKPOINT]')
     res = suite(args) if args.suite else run_part(args)
     print(table(res) if args.suite else json.dumps(res, indent=2), flush=True)
     if args.json:

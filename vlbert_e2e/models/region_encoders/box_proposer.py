@@ -14,7 +14,6 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from mmcv.ops import batched_nms
 from mmcv.transforms import Compose
 from mmdet.apis import inference_detector, init_detector
 from mmdet.structures.bbox import bbox_flip, scale_boxes
@@ -25,6 +24,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from .box_ops import top_boxes
 
 
 def proposer_class_distribution(labels: Tensor, scores: Tensor, num_classes: int
@@ -155,19 +156,10 @@ class BoxProposer:
         with torch.autocast(torch.device(device).type, enabled=False), \
                 DefaultScope.overwrite_default_scope('mmdet'):
             results = inference_detector(det, list(images), test_pipeline=self.pipeline)
-        return [self._select(r.pred_instances) for r in results]
-
-    def _select(self, r: InstanceData) -> InstanceData:
-        r = r[r.scores >= self.score_thr]
-        if self.nms_iou is None:
-            order = r.scores.argsort(descending=True)
-        else:
-            _, order = batched_nms(r.bboxes, r.scores, r.labels,
-                                   dict(type='nms', iou_threshold=self.nms_iou),
-                                   class_agnostic=True)  # sorted by score
-        keep = order[:self.topk]
-        return InstanceData(bboxes=r.bboxes[keep], scores=r.scores[keep],
-                            labels=r.labels[keep])
+        return [top_boxes(InstanceData(bboxes=r.pred_instances.bboxes,
+                                       scores=r.pred_instances.scores,
+                                       labels=r.pred_instances.labels),
+                          self.score_thr, self.nms_iou, self.topk) for r in results]
 
     def propose(self, samples: Sequence, device: Union[str, torch.device],
                 rescale: bool = False) -> List[InstanceData]:

@@ -18,11 +18,12 @@ from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .box_ops import clip_and_fix_boxes, masked_pixel_map
+from .box_ops import clip_and_fix_boxes, masked_pixel_map, top_boxes
 from .box_proposer import BoxProposer, proposer_class_distribution
 
 BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector',
                'proposer', 'given+proposer', 'given_or_proposer')
+DET_BOXES = ('detections', 'proposals')
 
 
 def _roi_align_in_fp32(module, args):
@@ -88,6 +89,14 @@ class DetectorRegionEncoder(BaseModule):
             whole image.
         max_det_boxes: at most this many detector boxes per image.
         det_score_thr: drop detections below this score.
+        det_boxes: which boxes of our detector: ``'detections'`` (RPN -> RoI head on
+            every proposal -> regressed boxes -> per-class NMS, as mmdet predicts; then
+            a second RoI pass pools the chosen ones) or ``'proposals'`` (the RPN's
+            proposals by objectness, after its own NMS: the RoI head then runs once,
+            on the pooled boxes only; their class distribution and the reported
+            detections, labelled by the box head, come from that same pass).
+        det_nms_iou: class-agnostic NMS on our detector's boxes before the top
+            ``max_det_boxes`` are taken; ``None``: none (mmdet's own NMS only).
         det_loss_weight: weight of the detector's own RPN + RCNN losses (keys
             prefixed ``det_``) on the samples that carry ``gt_instances``; 0 disables.
         det_mask_prob: for ``detector`` boxes in training, chance that a box is
@@ -108,6 +117,7 @@ class DetectorRegionEncoder(BaseModule):
                  max_det_boxes: int = 36, det_score_thr: float = 0.0,
                  det_loss_weight: float = 0.0, det_mask_prob: float = 0.0,
                  need_cls_dist: bool = False, proposer: Optional[dict] = None,
+                 det_boxes: str = 'detections', det_nms_iou: Optional[float] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if box_source not in BOX_SOURCES:
@@ -118,6 +128,9 @@ class DetectorRegionEncoder(BaseModule):
         self.detector = MODELS.build(detector)
         if not getattr(self.detector, 'with_rpn', False) and 'detector' in box_source:
             raise ValueError('box_source needs an RPN for detector boxes')
+        if det_boxes not in DET_BOXES:
+            raise ValueError(f'det_boxes must be one of {DET_BOXES}, got {det_boxes!r}')
+        self.det_boxes, self.det_nms_iou = det_boxes, det_nms_iou
         # a plain attribute, not a submodule: not in the state dict (see BoxProposer)
         self.proposer = None if proposer is None else BoxProposer(**proposer)
         if 'proposer' in box_source and self.proposer is None:
@@ -257,6 +270,8 @@ class DetectorRegionEncoder(BaseModule):
             cls_dist = list(cls_score.detach().softmax(-1).split(counts))
             if 'proposer' in self.box_source and results is not None:
                 cls_dist = self._proposer_cls_dist(cls_dist, results)
+        if self.det_boxes == 'proposals' and 'detector' in self.box_source and use_det:
+            results = self._labelled(det, cls_score.detach(), counts)
         det_losses = {}
         with_gt = [i for i, s in enumerate(samples) if 'gt_instances' in s]
         if self.training and self.det_loss_weight > 0 and with_gt:
@@ -267,7 +282,7 @@ class DetectorRegionEncoder(BaseModule):
 
     # ------------------------------------------------------------------ boxes
     def _given_boxes(self, s: DetDataSample, imgs: Tensor) -> Tensor:
-        if self.box_source == 'detector' or 'gt_boxes' not in s:
+        if self.box_source in ('detector', 'proposer') or 'gt_boxes' not in s:
             return imgs.new_zeros((0, 4))
         return torch.as_tensor(s.gt_boxes, dtype=imgs.dtype, device=imgs.device).view(-1, 4)
 
@@ -280,17 +295,30 @@ class DetectorRegionEncoder(BaseModule):
                         ) -> Tuple[List[Tensor], List[InstanceData]]:
         """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image (none where
         ``given_or_detector`` has given boxes), and the detector's full results (kept so
-        prediction does not run the detector twice)."""
+        prediction does not run the detector twice); with ``det_boxes='proposals'``
+        the RPN's proposals (scored by objectness)."""
         with torch.no_grad():
-            results = self.detect(x, samples, rescale=False)
-        out = []
-        for r in results:
-            keep = r.scores >= self.det_score_thr
-            order = r.scores[keep].argsort(descending=True)[:self.max_det_boxes]
-            out.append(r.bboxes[keep][order].detach())
+            if self.det_boxes == 'proposals':
+                results = self.detector.rpn_head.predict(x, samples, rescale=False)
+            else:
+                results = self.detect(x, samples, rescale=False)
+        out = [top_boxes(r, self.det_score_thr, self.det_nms_iou, self.max_det_boxes
+                         ).bboxes.detach() for r in results]
         if self.box_source == 'given_or_detector':
             out = [d[:0] if len(g) else d for g, d in zip(given, out)]
         return out, results
+
+    @staticmethod
+    def _labelled(det: List[Tensor], cls_score: Tensor, counts: List[int]
+                  ) -> List[InstanceData]:
+        """The pooled detector boxes (the last ``len(det[i])`` RoIs of image ``i``) as
+        detections: best foreground class of the box head on this pass, its score."""
+        out = []
+        for d, scores in zip(det, cls_score.split(counts)):
+            probs = scores[len(scores) - len(d):].softmax(-1)[:, :-1]  # background last
+            best, label = probs.max(-1)
+            out.append(InstanceData(bboxes=d, scores=best, labels=label))
+        return out
 
     def _proposer_boxes(self, samples, given: List[Tensor], imgs: Tensor
                         ) -> Tuple[List[Tensor], List[InstanceData]]:

@@ -247,6 +247,16 @@ def test_config_route_trains_and_tests_with_a_proposer(proposers, tmp_path):
     assert set(ckpt['state_dict']) == set(runner.model.state_dict())
 
 
+def test_benchmark_measures_the_proposer_route(proposers):
+    """tools/analysis_tools/benchmark.py --part inference --proposer keeps working
+    (timings are never asserted)."""
+    from vlbert_e2e.benchmarking import bench_inference
+    cfg, ckpt = proposers['single-stage']
+    res = bench_inference(TINY_MODEL_CFG, img_size=(48, 64), steps=1, proposer=[cfg, ckpt])
+    assert res['route'] == 'given+proposer' and res['proposer'] == cfg
+    assert 1 < res['pooled_boxes'] <= 1 + 36 and res['infer_cpu_s_per_image'] > 0
+
+
 # ------------------------------------------------- original checkpoint -> raw photo
 def _run(args, timeout=600):
     env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',

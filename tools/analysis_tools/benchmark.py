@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BASE = 'configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py'
 BASE_OPTS = ['model.vl_bert.pretrained=None', 'model.region_encoder.box_source=given']
 PARTS = ('encoder', 'e2e', 'data', 'inference')
+PROPOSER = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'  # the proposer route
 
 
 def parse_args(argv=None):
@@ -78,13 +79,13 @@ def run_part(args) -> dict:
                      args.checkpointing, args.cfg_options)
 
 
-def subprocess_part(args, part: str, dtype: str = 'fp32', extra=()) -> dict:
+def subprocess_part(args, part: str, dtype: str = 'fp32', extra=(), opts=()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'part.json')
         cmd = [sys.executable, os.path.abspath(__file__), BASE, '--part', part, '--device',
                args.device, '--dtype', dtype, '--batch-size', str(args.batch_size),
                '--tokenizer', args.tokenizer, '--json', out, *extra,
-               '--cfg-options', *BASE_OPTS]
+               '--cfg-options', *BASE_OPTS, *opts]
         print('$', ' '.join(c for c in cmd[1:] if c not in (out, '--json')), flush=True)
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if r.returncode:
@@ -103,7 +104,11 @@ def suite(args) -> dict:
     res['runs'][f'e2e_{dtypes[0]}_checkpointing'] = subprocess_part(
         args, 'e2e', dtypes[0], ['--checkpointing'])
     res['runs']['data'] = subprocess_part(args, 'data')
-    res['runs']['inference'] = subprocess_part(args, 'inference')
+    res['runs']['inference'] = subprocess_part(args, 'inference')  # det_boxes='proposals'
+    res['runs']['inference_detections'] = subprocess_part(
+        args, 'inference', opts=['model.region_encoder.det_boxes=detections'])
+    res['runs']['inference_proposer'] = subprocess_part(
+        args, 'inference', extra=['--proposer', PROPOSER])
     r = res['runs']
     fp, cp = r[f'e2e_{dtypes[0]}'], r[f'e2e_{dtypes[0]}_checkpointing']
     res['checkpointing_memory_saving'] = round(1 - cp['peak_memory_mb'] / fp['peak_memory_mb'], 3)

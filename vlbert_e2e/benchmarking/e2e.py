@@ -162,15 +162,22 @@ def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size:
 
 
 def _all_boxes(inferencer) -> None:
-    """Random weights score below every detection threshold: set them to 0, so that
-    each route pools its full count of boxes (36), as a trained detector's would."""
+    """Random weights give near-uniform class scores, below every detection threshold:
+    sharpen the box classifiers (x100: trained ones are confident) and drop our own
+    thresholds, so that each route pools its full count of boxes (36) and mmdet's
+    per-class NMS sees as few candidates as with trained weights."""
     enc = inferencer.model.region_encoder
     enc.det_score_thr = 0.0
-    enc.roi_head.test_cfg.score_thr = 0.0
+    dets = [enc.detector] + ([] if enc.proposer is None else [enc.proposer.detector])
+    with torch.no_grad():
+        for det in dets:
+            head = det.roi_head.bbox_head if hasattr(det, 'roi_head') else det.bbox_head
+            if hasattr(head, 'fc_cls'):
+                head.fc_cls.weight.mul_(100)
+            else:  # single-stage: keep every candidate instead
+                head.test_cfg.score_thr = 0.0
     if enc.proposer is not None:
-        det = enc.proposer.detector
         enc.proposer.score_thr = 0.0
-        (det.roi_head if hasattr(det, 'roi_head') else det.bbox_head).test_cfg.score_thr = 0.0
 
 
 def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = (480, 640),

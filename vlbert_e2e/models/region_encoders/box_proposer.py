@@ -19,6 +19,7 @@ from mmdet.apis import inference_detector, init_detector
 from mmdet.structures.bbox import bbox_flip, scale_boxes
 from mmdet.utils import get_test_pipeline_cfg
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
@@ -99,7 +100,10 @@ class BoxProposer:
                  cfg_options: Optional[dict] = None) -> None:
         _check_files(config, checkpoint)
         self.source = f'{config if isinstance(config, str) else "<Config>"} + {checkpoint}'
-        cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+        if not isinstance(config, str):
+            cfg = config.copy()
+        else:  # 'mmdet::...' is a config shipped with mmdet
+            cfg = get_config(config) if '::' in config else Config.fromfile(config)
         # the scope switch undoes init_detector's global default scope
         with DefaultScope.overwrite_default_scope('mmdet'):
             with warnings.catch_warnings(record=True) as caught:

@@ -43,7 +43,8 @@ class RegionOutput:
     img_wh: List[Tensor]          # [2] width, height of the resized image
     det_losses: Dict[str, Tensor]
     feature_maps: Tuple[Tensor, ...] = ()  # the backbone (+neck) outputs of this pass
-    # the detector's own results on this pass (resized-image coordinates), when it ran
+    # the detector's own results on this pass (resized-image coordinates), when it ran;
+    # with det_boxes='proposals' the pooled proposals, with a proposer its boxes
     detections: Optional[List[InstanceData]] = None
     # after ``take``: the row of ``feature_maps`` each entry comes from
     map_rows: Optional[List[int]] = None

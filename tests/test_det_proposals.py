@@ -6,6 +6,7 @@ boxes our detector picks, never what the model computes on a given set of boxes.
 import pytest
 import torch
 from conftest import batch, build_tiny_model, make_sample
+from test_box_proposer import _greedy_nms
 
 HEADS = dict(vqa=dict(type='VQAHead', num_answers=4, classifier_hidden=32),
              mvrc=dict(type='MVRCHead', num_classes=9))
@@ -64,13 +65,8 @@ def test_rpn_proposals_are_the_rpns_best_and_reported_with_the_box_heads_class()
         out = model.encode(**data)
         (s, ) = model.predict(**data)
     # by hand: objectness order, class-agnostic NMS at 0.5 (greedy), the first 4
-    keep = []
-    for i in rpn.scores.argsort(descending=True).tolist():
-        b = rpn.bboxes[i]
-        ious = [_iou(b, rpn.bboxes[j]) for j in keep]
-        if all(v <= 0.5 for v in ious):
-            keep.append(i)
-    expect = enc._clip(rpn.bboxes[keep[:4]], data['data_samples'][0])
+    keep = _greedy_nms(rpn.bboxes, rpn.scores, 0.5)[:4]
+    expect = enc._clip(rpn.bboxes[keep], data['data_samples'][0])
     boxes = out.region.boxes[0]
     assert torch.equal(boxes[2:], expect) and boxes[1].tolist() == [3, 4, 50, 60]
     probs = out.region.detections[0]
@@ -82,13 +78,6 @@ def test_rpn_proposals_are_the_rpns_best_and_reported_with_the_box_heads_class()
 
 def _rois(boxes):
     return torch.cat([boxes.new_zeros((len(boxes), 1)), boxes], 1)
-
-
-def _iou(a, b):
-    w = (min(a[2], b[2]) - max(a[0], b[0])).clamp(min=0)
-    h = (min(a[3], b[3]) - max(a[1], b[1])).clamp(min=0)
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def test_det_boxes_must_be_known():

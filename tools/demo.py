@@ -2,6 +2,7 @@
 
 python tools/demo.py IMAGE_OR_DIR --config C --checkpoint K --task {vqa,ground,fill,detect}
     --text "what color is the circle?" --out-dir DIR [--device cpu]
+    [--proposer MMDET_CONFIG MMDET_CHECKPOINT]   # boxes from a separate mmdet detector
 
 Prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem>.json.
 --show-attention also writes DIR/<image stem>_attention.jpg (the answering token's
@@ -32,6 +33,9 @@ def parse_args(argv=None):
                    help='draw where the answering token looked (not for detect)')
     p.add_argument('--attention-mode', default='mean', choices=('mean', 'rollout'),
                    help='average over layers and heads, or attention rollout')
+    p.add_argument('--proposer', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+                   help='take the boxes from this frozen mmdet detector (config file or '
+                        'mmdet::..., checkpoint file or URL); the model pools them')
     return p.parse_args(argv)
 
 
@@ -78,7 +82,8 @@ def main(argv=None) -> int:
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr,
                                       return_attention=args.show_attention,
-                                      attention_mode=args.attention_mode)
+                                      attention_mode=args.attention_mode,
+                                      proposer=args.proposer)
         results = answer_each(inferencer, files, args, os.path.isdir(args.inputs))
     except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)

@@ -8,6 +8,9 @@ the base end-to-end step (fp32, bf16 where native, activation checkpointing), th
 dataloader on JPEG files and the demo's inference latency; each part runs in its own
 process (its own peak memory), results go to one table and a JSON file:
     python tools/analysis_tools/benchmark.py --suite --json work_dirs/benchmark.json
+Inference latency of one route (docs/benchmarks.md), e.g. the proposer route:
+    python tools/analysis_tools/benchmark.py --part inference \
+        --proposer mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
 """
 import argparse
 import json
@@ -33,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BASE = 'configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py'
 BASE_OPTS = ['model.vl_bert.pretrained=None', 'model.region_encoder.box_source=given']
 PARTS = ('encoder', 'e2e', 'data', 'inference')
+PROPOSER = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'  # the proposer route
 
 
 def parse_args(argv=None):
@@ -54,6 +58,9 @@ def parse_args(argv=None):
     p.add_argument('--tokenizer', default='pkg://minilm-l6',
                    help='tokenizer of the data and inference parts (HF folder or pkg://)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--proposer', nargs='+', metavar='CONFIG [CHECKPOINT]',
+                   help='inference part: boxes from this mmdet detector (random weights '
+                        'without a checkpoint)')
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--checkpoint', help='weights for the e2e or inference part (default: '
                    'random); keys it lacks keep their initial values (logged)')
@@ -72,19 +79,20 @@ def run_part(args) -> dict:
         return bench_data_pipeline(tokenizer=args.tokenizer)
     if args.part == 'inference':
         return bench_inference(args.config, args.device, tokenizer=args.tokenizer,
-                               cfg_options=args.cfg_options, checkpoint=args.checkpoint)
+                               cfg_options=args.cfg_options, checkpoint=args.checkpoint,
+                               proposer=args.proposer)
     return bench_e2e(args.config, args.device, args.dtype, args.batch_size, args.img_size,
                      args.num_boxes, args.num_tokens, args.steps, args.warmup,
                      args.checkpointing, args.cfg_options, args.checkpoint)
 
 
-def subprocess_part(args, part: str, dtype: str = 'fp32', extra=()) -> dict:
+def subprocess_part(args, part: str, dtype: str = 'fp32', extra=(), opts=()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'part.json')
         cmd = [sys.executable, os.path.abspath(__file__), BASE, '--part', part, '--device',
                args.device, '--dtype', dtype, '--batch-size', str(args.batch_size),
                '--tokenizer', args.tokenizer, '--json', out, *extra,
-               '--cfg-options', *BASE_OPTS]
+               '--cfg-options', *BASE_OPTS, *opts]
         print('$', ' '.join(c for c in cmd[1:] if c not in (out, '--json')), flush=True)
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if r.returncode:
@@ -103,7 +111,11 @@ def suite(args) -> dict:
     res['runs'][f'e2e_{dtypes[0]}_checkpointing'] = subprocess_part(
         args, 'e2e', dtypes[0], ['--checkpointing'])
     res['runs']['data'] = subprocess_part(args, 'data')
-    res['runs']['inference'] = subprocess_part(args, 'inference')
+    res['runs']['inference'] = subprocess_part(args, 'inference')  # det_boxes='proposals'
+    res['runs']['inference_detections'] = subprocess_part(
+        args, 'inference', opts=['model.region_encoder.det_boxes=detections'])
+    res['runs']['inference_proposer'] = subprocess_part(
+        args, 'inference', extra=['--proposer', PROPOSER])
     r = res['runs']
     fp, cp = r[f'e2e_{dtypes[0]}'], r[f'e2e_{dtypes[0]}_checkpointing']
     res['checkpointing_memory_saving'] = round(1 - cp['peak_memory_mb'] / fp['peak_memory_mb'], 3)
@@ -141,6 +153,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         check_inputs(args)
+        if args.proposer and len(args.proposer) > 2:
+            raise FileNotFoundError('--proposer takes CONFIG [CHECKPOINT]')
         res = suite(args) if args.suite else run_part(args)
     except (FileNotFoundError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)

@@ -1,7 +1,7 @@
 """VLBertInferencer: raw image files + text in, answers / boxes / pictures out."""
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -17,6 +17,7 @@ from vlbert_e2e.datasets.transforms import (
     build_tokenizer,
     is_blank,
 )
+from vlbert_e2e.models.region_encoders import BoxProposer
 from vlbert_e2e.registry import MODELS, TRANSFORMS
 from vlbert_e2e.utils import (
     apply_checkpoint,
@@ -56,6 +57,15 @@ class UnreadableImageError(InferenceError):
     other files of a call can still be answered."""
 
 
+def _build_proposer(proposer: Union[Sequence, dict]) -> BoxProposer:
+    kw = dict(proposer) if isinstance(proposer, dict) else dict(
+        zip(('config', 'checkpoint'), proposer))
+    try:
+        return BoxProposer(**kw)
+    except (FileNotFoundError, ValueError) as e:
+        raise InferenceError(str(e)) from None
+
+
 class VLBertInferencer:
     """Run a trained VLBertE2E on raw image files, in the manner of mmdet's
     ``DetInferencer``.
@@ -77,12 +87,17 @@ class VLBertInferencer:
             :func:`vlbert_e2e.apis.attention.summarize_attention`; not for ``detect``,
             which runs the detector alone); the answers are the same as without.
         attention_mode: ``'mean'`` over layers and heads, or ``'rollout'``.
+        proposer: ``(mmdet config, checkpoint file or URL)`` or a dict of
+            :class:`BoxProposer` arguments: a separate, frozen mmdet detector supplies
+            the boxes (and the reported detections and their class names) instead of
+            the model's own detector; the model's trunk pools them.
     """
 
     def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
                  scale: Optional[tuple] = None, score_thr: float = 0.3,
                  partial_load: bool = False, return_attention: bool = False,
-                 attention_mode: str = 'mean') -> None:
+                 attention_mode: str = 'mean',
+                 proposer: Optional[Union[Sequence, dict]] = None) -> None:
         if attention_mode not in ATTENTION_MODES:
             raise InferenceError(f'unknown attention mode {attention_mode!r}; choose from '
                                  f'{", ".join(ATTENTION_MODES)}')
@@ -92,6 +107,7 @@ class VLBertInferencer:
         self.cfg = Config.fromfile(config)
         self.device, self.score_thr = device, score_thr
         ckpt = self._read(checkpoint) if checkpoint else None  # a bad file before the model
+        proposer = None if proposer is None else _build_proposer(proposer)  # fail early
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
             self.model = MODELS.build(self.cfg.model)
         meta = apply_checkpoint(self.model, ckpt, checkpoint, partial_load,
@@ -100,11 +116,15 @@ class VLBertInferencer:
         enc = self.model.region_encoder
         if enc.box_source == 'given':  # raw images come without boxes
             enc.box_source = 'given+detector'
+        if proposer is not None:
+            enc.use_proposer(proposer)
         self.dataset_meta = meta.get('dataset_meta') or {}
         vqa = self._head('VQAHead')
         if vqa is not None and self.dataset_meta.get('answers'):
             vqa.answers = list(self.dataset_meta['answers'])
         self.classes = detector_class_names(self.cfg, self.dataset_meta)
+        if 'proposer' in enc.box_source:  # the reported detections are the proposer's
+            self.classes = list(enc.proposer.classes)
         self.tokenizer = self.cfg.get('tokenizer', 'bert-base-uncased')
         self.scale = tuple(scale or self.cfg.get('scale', (1000, 600)))
         self.loader = LoadVLImage(on_bad_sample='raise')
@@ -129,7 +149,10 @@ class VLBertInferencer:
 
     def _sample(self, path: str, task: str, text: Optional[str]) -> dict:
         try:
-            results = self.resize(self.loader(dict(img_path=path)))
+            results = self.loader(dict(img_path=path))
+            if 'proposer' in self.model.region_encoder.box_source:
+                results['ori_img'] = results['img']  # what it sees, as KeepOriginalImage
+            results = self.resize(results)
         except BadSampleError as e:
             raise UnreadableImageError(str(e)) from None
         results['text'] = text if task != 'detect' else '[detect]'

@@ -165,13 +165,35 @@ def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size:
     return out
 
 
+def _all_boxes(inferencer) -> None:
+    """Random weights give near-uniform class scores, below every detection threshold:
+    sharpen the box classifiers (x100: trained ones are confident) and drop our own
+    thresholds, so that each route pools its full count of boxes (36) and mmdet's
+    per-class NMS sees as few candidates as with trained weights."""
+    enc = inferencer.model.region_encoder
+    enc.det_score_thr = 0.0
+    dets = [enc.detector] + ([] if enc.proposer is None else [enc.proposer.detector])
+    with torch.no_grad():
+        for det in dets:
+            head = det.roi_head.bbox_head if hasattr(det, 'roi_head') else det.bbox_head
+            if hasattr(head, 'fc_cls'):
+                head.fc_cls.weight.mul_(100)
+            else:  # single-stage: keep every candidate instead
+                head.test_cfg.score_thr = 0.0
+    if enc.proposer is not None:
+        enc.proposer.score_thr = 0.0
+
+
 def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = (480, 640),
                     steps: int = 3, tokenizer: str = 'pkg://minilm-l6',
-                    cfg_options: Optional[dict] = None, checkpoint: Optional[str] = None
-                    ) -> dict:
+                    cfg_options: Optional[dict] = None, checkpoint: Optional[str] = None,
+                    proposer: Optional[Sequence[str]] = None) -> dict:
     """Per-image latency of the demo path (``VLBertInferencer``: decode, resize,
-    detect, one VQA answer) on a JPEG file, with random weights or those of
-    ``checkpoint`` (partial load: its VQA head may differ from the benchmark's)."""
+    boxes, one VQA answer) on a JPEG file, every route pooling its full count of boxes,
+    with random weights or those of ``checkpoint`` (partial load: its VQA head may
+    differ from the benchmark's). ``proposer``: ``(mmdet config[, checkpoint])``, the
+    proposer route. Wall and CPU seconds (the CPU figure is less sensitive to other
+    processes) and the load average around the run."""
     from vlbert_e2e.apis import VLBertInferencer
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -184,11 +206,25 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
         rng = np.random.default_rng(0)
         img = cv2.GaussianBlur(rng.integers(0, 256, (*img_size, 3), dtype=np.uint8), (9, 9), 3)
         cv2.imwrite(img_path, img)
+        prop = None if proposer is None else (list(proposer) + [None])[:2]
         inferencer = VLBertInferencer(cfg_path, checkpoint, device=device, scale=(1000, 600),
-                                      partial_load=True)
+                                      partial_load=True, proposer=prop)
+        _all_boxes(inferencer)
+        pooled = []
+        inferencer.model.region_encoder.register_forward_hook(
+            lambda m, a, out: pooled.append(len(out.boxes[0])))
         run = lambda: inferencer([img_path], 'vqa', 'what is in the picture?')  # noqa: E731
-        dt = time_fn(run, steps, 1, device)
-        last = run()[0]
-    return dict(config=config, image=list(img_size), infer_s_per_image=round(dt, 3),
+        run()
+        load0, w0, c0 = os.getloadavg()[0], time.perf_counter(), time.process_time()
+        for _ in range(steps):
+            last = run()[0]
+        wall = (time.perf_counter() - w0) / steps
+        cpu = (time.process_time() - c0) / steps
+    enc = inferencer.model.region_encoder
+    return dict(config=config, image=list(img_size), route=enc.box_source,
+                det_boxes=enc.det_boxes, proposer=None if proposer is None else proposer[0],
+                pooled_boxes=pooled[-1], threads=torch.get_num_threads(),
+                infer_s_per_image=round(wall, 3), infer_cpu_s_per_image=round(cpu, 3),
                 infer_model_s=round(last['timings']['model_s'], 3),
-                infer_preprocess_s=round(last['timings']['preprocess_s'], 3))
+                infer_preprocess_s=round(last['timings']['preprocess_s'], 3),
+                load_avg_1min=[round(load0, 2), round(os.getloadavg()[0], 2)])

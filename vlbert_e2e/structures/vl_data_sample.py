@@ -20,6 +20,8 @@ class VLDataSample(DetDataSample):
       stored in the annotation; otherwise the detector's distribution is used.
     - ``region_feats`` (Tensor[K, D]): precomputed appearance features of the given RoIs
       (``LoadRegionFeatures``); such a sample has regions but no pixels.
+    - ``ori_img`` (uint8 Tensor[H0, W0, 3], BGR): the image before resizing
+      (``KeepOriginalImage``), which a separate box proposer reads.
     - task targets set by the downstream datasets (``answer_scores``, ``ref_box`` ...).
     Predictions are written to ``pred_*`` fields by the heads.
     """

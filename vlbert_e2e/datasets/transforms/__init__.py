@@ -2,6 +2,7 @@ from .formatting import PackVLInputs
 from .load_region_features import LoadRegionFeatures
 from .loading import BadSampleError, LoadVLImage, decode_image
 from .masking import MaskRoIs, MaskText
+from .original_image import KeepOriginalImage
 from .resize import CheckedResize
 from .text_encoding import build_tokenizer, clean_text, encode_text, is_blank
 from .tokenize import Tokenize
@@ -9,4 +10,4 @@ from .tokenize_choices import TokenizeChoices
 
 __all__ = ['LoadVLImage', 'decode_image', 'BadSampleError', 'Tokenize', 'CheckedResize',
            'build_tokenizer', 'encode_text', 'clean_text', 'is_blank', 'TokenizeChoices',
-           'MaskText', 'MaskRoIs', 'PackVLInputs', 'LoadRegionFeatures']
+           'MaskText', 'MaskRoIs', 'PackVLInputs', 'LoadRegionFeatures', 'KeepOriginalImage']

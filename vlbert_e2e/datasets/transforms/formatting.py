@@ -8,7 +8,8 @@ from vlbert_e2e.registry import TRANSFORMS
 from vlbert_e2e.structures import VLDataSample
 
 TOKEN_FIELDS = ('input_ids', 'token_type_ids', 'mlm_labels', 'text_box_index')
-SAMPLE_FIELDS = ('roi_masked', 'roi_mvrc', 'roi_labels', 'roi_cls_dist', 'region_feats')
+SAMPLE_FIELDS = ('roi_masked', 'roi_mvrc', 'roi_labels', 'roi_cls_dist', 'region_feats',
+                 'ori_img')  # ori_img: KeepOriginalImage, for a box proposer
 
 
 def image_to_chw(img: np.ndarray) -> torch.Tensor:

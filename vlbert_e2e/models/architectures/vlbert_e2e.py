@@ -321,10 +321,14 @@ class VLBertE2E(BaseModel):
         return data_samples
 
     def detect(self, inputs: dict, data_samples: List, rescale: bool = True) -> List:
-        """Detector-only prediction (``pred_instances``), as ``FasterRCNN.predict``."""
+        """Detector-only prediction (``pred_instances``), as ``FasterRCNN.predict``
+        (the separate proposer's, when the boxes come from one)."""
         enc = self.region_encoder
-        x = enc.extract_feat(inputs['imgs'])
-        results = enc.detect(x, data_samples, rescale=rescale)
+        if 'proposer' in enc.box_source:
+            results = enc.proposer.propose(data_samples, inputs['imgs'].device, rescale)
+        else:
+            results = enc.detect(enc.extract_feat(inputs['imgs']), data_samples,
+                                 rescale=rescale)
         for s, r in zip(data_samples, results):
             s.pred_instances = r
         return data_samples

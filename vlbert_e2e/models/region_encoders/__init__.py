@@ -1,4 +1,5 @@
+from .box_proposer import BoxProposer
 from .detector_region_encoder import DetectorRegionEncoder, RegionOutput
 from .precomputed_region_encoder import PrecomputedRegionEncoder
 
-__all__ = ['DetectorRegionEncoder', 'PrecomputedRegionEncoder', 'RegionOutput']
+__all__ = ['DetectorRegionEncoder', 'PrecomputedRegionEncoder', 'RegionOutput', 'BoxProposer']

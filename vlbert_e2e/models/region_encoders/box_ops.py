@@ -1,7 +1,9 @@
 """Box helpers the detector does not provide (written by hand, vectorised)."""
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
+from mmcv.ops import batched_nms
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 
@@ -46,3 +48,17 @@ def masked_pixel_map(imgs: Tensor, boxes: Sequence[Tensor],
     return (hit == 0).to(imgs.dtype)[:, None]
 
 
+
+
+def top_boxes(r: InstanceData, score_thr: float, nms_iou: Optional[float],
+              topk: int) -> InstanceData:
+    """Detections ``r`` (``bboxes``, ``scores``, ``labels``) scoring ``>= score_thr``,
+    after class-agnostic NMS at ``nms_iou`` (``None``: none), the ``topk`` best first."""
+    r = r[r.scores >= score_thr]
+    if nms_iou is None:
+        order = r.scores.argsort(descending=True)
+    else:
+        _, order = batched_nms(r.bboxes, r.scores, r.labels,
+                               dict(type='nms', iou_threshold=nms_iou),
+                               class_agnostic=True)  # sorted by score
+    return r[order[:topk]]

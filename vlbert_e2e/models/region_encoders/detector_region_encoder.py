@@ -19,9 +19,12 @@ from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .box_ops import clip_and_fix_boxes, masked_pixel_map
+from .box_ops import clip_and_fix_boxes, masked_pixel_map, top_boxes
+from .box_proposer import BoxProposer, proposer_class_distribution
 
-BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector')
+BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector',
+               'proposer', 'given+proposer', 'given_or_proposer')
+DET_BOXES = ('detections', 'proposals')
 
 
 def _roi_align_in_fp32(module, args):
@@ -51,7 +54,8 @@ class RegionOutput:
     img_wh: List[Tensor]          # [2] width, height of the resized image
     det_losses: Dict[str, Tensor]
     feature_maps: Tuple[Tensor, ...] = ()  # the backbone (+neck) outputs of this pass
-    # the detector's own results on this pass (resized-image coordinates), when it ran
+    # the detector's own results on this pass (resized-image coordinates), when it ran;
+    # with det_boxes='proposals' the pooled proposals, with a proposer its boxes
     detections: Optional[List[InstanceData]] = None
     # after ``take``: the row of ``feature_maps`` each entry comes from
     map_rows: Optional[List[int]] = None
@@ -91,9 +95,20 @@ class DetectorRegionEncoder(BaseModule):
             ``'given+detector'`` (both) or ``'given_or_detector'`` (the sample's boxes
             when it has any, else the detector's: annotated boxes in training, like the
             original's pre-computed ones, with no detector inference pass there, and
-            what the detector finds at test time). Box 0 is always the whole image.
+            what the detector finds at test time). ``'proposer'``,
+            ``'given+proposer'``, ``'given_or_proposer'``: the same with the boxes of
+            the separate ``proposer`` instead of our detector's. Box 0 is always the
+            whole image.
         max_det_boxes: at most this many detector boxes per image.
         det_score_thr: drop detections below this score.
+        det_boxes: which boxes of our detector: ``'detections'`` (RPN -> RoI head on
+            every proposal -> regressed boxes -> per-class NMS, as mmdet predicts; then
+            a second RoI pass pools the chosen ones) or ``'proposals'`` (the RPN's
+            proposals by objectness, after its own NMS: the RoI head then runs once,
+            on the pooled boxes only; their class distribution and the reported
+            detections, labelled by the box head, come from that same pass).
+        det_nms_iou: class-agnostic NMS on our detector's boxes before the top
+            ``max_det_boxes`` are taken; ``None``: none (mmdet's own NMS only).
         det_loss_weight: weight of the detector's own RPN + RCNN losses (keys
             prefixed ``det_``) on the samples that carry ``gt_instances``; 0 disables.
         det_mask_prob: for ``detector`` boxes in training, chance that a box is
@@ -101,13 +116,21 @@ class DetectorRegionEncoder(BaseModule):
             Given boxes are masked by the pipeline (``roi_masked`` of the sample).
         need_cls_dist: compute the detector's class distribution on the unmasked
             image for every box (MVRC targets). Costs an extra no-grad backbone pass
-            when pixels are masked.
+            when pixels are masked. The proposer's boxes take the proposer's
+            (label, score) instead (:func:`proposer_class_distribution`) when its
+            classes are as many as our box head's.
+        proposer: ``dict(config=..., checkpoint=..., topk=36, nms_iou=0.5,
+            score_thr=0.2)``: a separate, frozen mmdet detector (any model-zoo
+            detector, two- or single-stage) whose boxes our trunk pools, see
+            :class:`BoxProposer`. It is not part of this module's state dict.
     """
 
     def __init__(self, detector: dict, box_source: str = 'given',
                  max_det_boxes: int = 36, det_score_thr: float = 0.0,
                  det_loss_weight: float = 0.0, det_mask_prob: float = 0.0,
-                 need_cls_dist: bool = False, init_cfg=None) -> None:
+                 need_cls_dist: bool = False, proposer: Optional[dict] = None,
+                 det_boxes: str = 'detections', det_nms_iou: Optional[float] = None,
+                 init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if box_source not in BOX_SOURCES:
             raise ValueError(f'box_source must be one of {BOX_SOURCES}, got {box_source!r}')
@@ -115,8 +138,16 @@ class DetectorRegionEncoder(BaseModule):
         detector.pop('data_preprocessor', None)
         detector.setdefault('_scope_', 'mmdet')  # a plain mmdet model dict works as is
         self.detector = MODELS.build(detector)
-        if not getattr(self.detector, 'with_rpn', False) and box_source != 'given':
+        if not getattr(self.detector, 'with_rpn', False) and 'detector' in box_source:
             raise ValueError('box_source needs an RPN for detector boxes')
+        if det_boxes not in DET_BOXES:
+            raise ValueError(f'det_boxes must be one of {DET_BOXES}, got {det_boxes!r}')
+        self.det_boxes, self.det_nms_iou = det_boxes, det_nms_iou
+        # a plain attribute, not a submodule: not in the state dict (see BoxProposer)
+        self.proposer = None if proposer is None else BoxProposer(**proposer)
+        if 'proposer' in box_source and self.proposer is None:
+            raise ValueError(f'box_source={box_source!r} needs proposer=dict(config=..., '
+                             'checkpoint=...)')
         self.box_source = box_source
         self.max_det_boxes = max_det_boxes
         self.det_score_thr = det_score_thr
@@ -125,6 +156,13 @@ class DetectorRegionEncoder(BaseModule):
         self.need_cls_dist = need_cls_dist
         for layer in self.roi_head.bbox_roi_extractor.roi_layers:
             layer.register_forward_pre_hook(_roi_align_in_fp32)
+
+    def use_proposer(self, proposer: BoxProposer) -> None:
+        """Take the boxes from ``proposer`` instead of our detector from now on:
+        ``'given'`` becomes ``'given+proposer'``, ``'*detector'`` ``'*proposer'``."""
+        self.proposer = proposer
+        self.box_source = ('given+proposer' if self.box_source == 'given'
+                           else self.box_source.replace('detector', 'proposer'))
 
     @property
     def roi_head(self):
@@ -211,9 +249,11 @@ class DetectorRegionEncoder(BaseModule):
             self.training and self.det_mask_prob > 0 and self.box_source != 'given')
 
         use_det = self.box_source != 'given' and (
-            self.box_source != 'given_or_detector' or any(len(g) == 0 for g in given))
+            not self.box_source.startswith('given_or_') or any(len(g) == 0 for g in given))
         x_clean, det, results = None, None, None
-        if wants_mask and (self.need_cls_dist or use_det):
+        if use_det and 'proposer' in self.box_source:  # no pass of our detector needed
+            det, results = self._proposer_boxes(samples, given, imgs)
+        if wants_mask and (self.need_cls_dist or (use_det and det is None)):
             with torch.no_grad():  # the unmasked image: MVRC targets + detector boxes
                 x_clean = self.extract_feat(imgs)
             if use_det:
@@ -246,6 +286,10 @@ class DetectorRegionEncoder(BaseModule):
                 with torch.no_grad():
                     _, cls_score = self.roi_features(x_clean, rois)
             cls_dist = list(cls_score.detach().softmax(-1).split(counts))
+            if 'proposer' in self.box_source and results is not None:
+                cls_dist = self._proposer_cls_dist(cls_dist, results)
+        if self.det_boxes == 'proposals' and 'detector' in self.box_source and use_det:
+            results = self._labelled(det, cls_score.detach(), counts)
         det_losses = {}
         with_gt = [i for i, s in enumerate(samples) if 'gt_instances' in s]
         if self.training and self.det_loss_weight > 0 and with_gt:
@@ -256,7 +300,7 @@ class DetectorRegionEncoder(BaseModule):
 
     # ------------------------------------------------------------------ boxes
     def _given_boxes(self, s: DetDataSample, imgs: Tensor) -> Tensor:
-        if self.box_source == 'detector' or 'gt_boxes' not in s:
+        if self.box_source in ('detector', 'proposer') or 'gt_boxes' not in s:
             return imgs.new_zeros((0, 4))
         return torch.as_tensor(s.gt_boxes, dtype=imgs.dtype, device=imgs.device).view(-1, 4)
 
@@ -269,17 +313,58 @@ class DetectorRegionEncoder(BaseModule):
                         ) -> Tuple[List[Tensor], List[InstanceData]]:
         """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image (none where
         ``given_or_detector`` has given boxes), and the detector's full results (kept so
-        prediction does not run the detector twice)."""
+        prediction does not run the detector twice); with ``det_boxes='proposals'``
+        the RPN's proposals (scored by objectness)."""
         with torch.no_grad():
-            results = self.detect(x, samples, rescale=False)
-        out = []
-        for r in results:
-            keep = r.scores >= self.det_score_thr
-            order = r.scores[keep].argsort(descending=True)[:self.max_det_boxes]
-            out.append(r.bboxes[keep][order].detach())
+            if self.det_boxes == 'proposals':
+                results = self.detector.rpn_head.predict(x, samples, rescale=False)
+            else:
+                results = self.detect(x, samples, rescale=False)
+        out = [top_boxes(r, self.det_score_thr, self.det_nms_iou, self.max_det_boxes
+                         ).bboxes.detach() for r in results]
         if self.box_source == 'given_or_detector':
             out = [d[:0] if len(g) else d for g, d in zip(given, out)]
         return out, results
+
+    @staticmethod
+    def _labelled(det: List[Tensor], cls_score: Tensor, counts: List[int]
+                  ) -> List[InstanceData]:
+        """The pooled detector boxes (the last ``len(det[i])`` RoIs of image ``i``) as
+        detections: best foreground class of the box head on this pass, its score."""
+        out = []
+        for d, scores in zip(det, cls_score.split(counts)):
+            probs = scores[len(scores) - len(d):].softmax(-1)[:, :-1]  # background last
+            best, label = probs.max(-1)
+            out.append(InstanceData(bboxes=d, scores=best, labels=label))
+        return out
+
+    def _proposer_boxes(self, samples, given: List[Tensor], imgs: Tensor
+                        ) -> Tuple[List[Tensor], List[InstanceData]]:
+        """The proposer's boxes on the images that take them (all; with
+        ``given_or_proposer`` those without given boxes), and its results."""
+        need = [i for i, g in enumerate(given)
+                if self.box_source != 'given_or_proposer' or len(g) == 0]
+        found = dict(zip(need, self.proposer.propose([samples[i] for i in need],
+                                                     imgs.device)))
+        none = InstanceData(bboxes=imgs.new_zeros((0, 4)), scores=imgs.new_zeros(0),
+                            labels=torch.zeros(0, dtype=torch.long, device=imgs.device))
+        results = [found.get(i, none) for i in range(len(samples))]
+        return [r.bboxes.to(imgs.dtype) for r in results], results
+
+    def _proposer_cls_dist(self, cls_dist: List[Tensor], results: List[InstanceData]
+                           ) -> List[Tensor]:
+        """Rows of the proposer's boxes (the last ones of each image) from its own
+        (label, score), where its classes are as many as our box head's."""
+        n = self.roi_head.bbox_head.num_classes
+        if self.proposer.num_classes != n:
+            return cls_dist
+        out = []
+        for d, r in zip(cls_dist, results):
+            d = d.clone()
+            if len(r):
+                d[-len(r):] = proposer_class_distribution(r.labels, r.scores, n).to(d)
+            out.append(d)
+        return out
 
     def _choose_det_masks(self, given_mask: Tensor, det: Tensor) -> Tensor:
         pick = torch.rand(len(det), device=det.device) < self.det_mask_prob

@@ -20,6 +20,7 @@ detector = dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=1,
                            aligned=False)),
         bbox_head=dict(roi_feat_size=14, num_classes=1600)),
-    # every proposal passes the (dilated, 14x14) res5 head when the detector supplies
-    # boxes: 300 proposals instead of mmdet's 1000 keep that affordable
+    # with det_boxes='detections' (and in the detect task) every proposal passes the
+    # (dilated, 14x14) res5 head: 300 proposals instead of mmdet's 1000 keep that
+    # affordable; with det_boxes='proposals' only the pooled ones do
     test_cfg=dict(rpn=dict(nms_pre=3000, max_per_img=300)))

@@ -19,8 +19,13 @@ from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .box_ops import (PIXEL_RULES, WHOLE_IMAGE_BOXES, clip_and_fix_boxes,
-                      masked_pixel_map, whole_image_box)
+from .box_ops import (
+    PIXEL_RULES,
+    WHOLE_IMAGE_BOXES,
+    clip_and_fix_boxes,
+    masked_pixel_map,
+    whole_image_box,
+)
 
 BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector')
 

@@ -98,3 +98,21 @@ def test_original_config_switches_on():
     enc = _original_model_cfg().region_encoder
     assert (enc.pixel_rule, enc.min_box_size, enc.whole_image_box) == \
         ('truncate', 0, 'original_scaled')
+
+
+# ------------------------------------------------------------------ batch padding
+def _padded_shape(preprocessor_cfg, hws):
+    import vlbert_e2e.models  # noqa: F401 (registers)
+    from vlbert_e2e.registry import MODELS
+    pre = MODELS.build(preprocessor_cfg)
+    samples = [make_sample(h, w, seed=i) for i, (h, w) in enumerate(hws)]
+    data = dict(inputs=[x[0] for x in samples], data_samples=[x[1] for x in samples])
+    return tuple(pre(data, False)['inputs']['imgs'].shape[-2:])
+
+
+def test_original_config_pads_only_to_the_largest_image():
+    orig = _original_model_cfg().data_preprocessor
+    assert _padded_shape(orig, [(100, 150)]) == (100, 150)
+    assert _padded_shape(orig, [(100, 150), (90, 160)]) == (100, 160)
+    ours = dict(orig, pad_size_divisor=32)  # our default
+    assert _padded_shape(ours, [(100, 150)]) == (128, 160)

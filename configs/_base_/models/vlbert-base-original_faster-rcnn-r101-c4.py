@@ -12,9 +12,11 @@
 #   nothing is downloaded (neither BERT nor the ImageNet ResNet);
 # - the fidelity switches (docs/model.md, "Fidelity switches"; tests/
 #   test_fidelity_switches.py): masked-RoI pixels int(x1)..int(x2), zero-width boxes
-#   kept, the whole-image box built on the loaded image and scaled.
+#   kept, the whole-image box built on the loaded image and scaled; a batch padded
+#   only to its largest image (no size divisor).
 _base_ = './vlbert-base_faster-rcnn-r101-c4.py'
 model = dict(
+    data_preprocessor=dict(pad_size_divisor=1),
     region_encoder=dict(
         box_source='given',
         pixel_rule='truncate',

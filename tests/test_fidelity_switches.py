@@ -116,3 +116,74 @@ def test_original_config_pads_only_to_the_largest_image():
     assert _padded_shape(orig, [(100, 150), (90, 160)]) == (100, 160)
     ours = dict(orig, pad_size_divisor=32)  # our default
     assert _padded_shape(ours, [(100, 150)]) == (128, 160)
+
+
+# ------------------------------------------------------------------ resize and flip
+def _geometry(transform_cfg, w, h, boxes):
+    import numpy as np
+    from mmdet.structures.bbox import HorizontalBoxes
+
+    import vlbert_e2e.datasets  # noqa: F401 (registers)
+    from vlbert_e2e.registry import TRANSFORMS
+    results = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w), ori_shape=(h, w),
+                   gt_bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)))
+    out = TRANSFORMS.build(transform_cfg)(results)
+    return out['img'].shape[:2], out['gt_bboxes'].tensor.tolist(), out.get('scale_factor')
+
+
+@pytest.mark.parametrize('w, h, original, ours', [
+    (500, 333, (900, 600), (901, 600)),    # 600 * 500 / 333 = 900.9
+    (1200, 400, (999, 333), (1000, 333)),  # capped: int(1000 * 400 / 1200) = 333
+    (333, 500, (600, 900), (600, 901)),    # portrait
+    (800, 600, (800, 600), (800, 600)),    # already at size
+])
+def test_original_resize_truncates_the_size(w, h, original, ours):
+    from vlbert_e2e.datasets.transforms import original_resize_size
+    assert original_resize_size(w, h) == original
+    hw, boxes, sf = _geometry(dict(type='OriginalResize'), w, h, [[10, 20, 50, 60]])
+    assert hw == original[::-1]
+    assert sf == pytest.approx((original[0] / w, original[1] / h))
+    assert boxes[0] == pytest.approx([10 * sf[0], 20 * sf[1], 50 * sf[0], 60 * sf[1]])
+    hw, _, _ = _geometry(dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+                         w, h, [[10, 20, 50, 60]])
+    assert hw == ours[::-1]
+
+
+def test_original_resize_resamples_as_pil_bilinear():
+    """The original resizes a PIL image with torchvision (PIL's bilinear resize)."""
+    import numpy as np
+    from PIL import Image
+
+    import vlbert_e2e.datasets  # noqa: F401 (registers)
+    from vlbert_e2e.registry import TRANSFORMS
+    img = np.random.RandomState(0).randint(0, 256, (50, 75, 3), dtype=np.uint8)
+    out = TRANSFORMS.build(dict(type='OriginalResize', min_size=60, max_size=100))(
+        dict(img=img, img_shape=(50, 75), ori_shape=(50, 75)))
+    want = np.asarray(Image.fromarray(img).resize((90, 60), Image.BILINEAR))
+    assert out['img'].shape == (60, 90, 3) and np.array_equal(out['img'], want)
+
+
+def test_original_flip_maps_x_to_w_minus_1_minus_x():
+    flip = dict(prob=1.0, direction='horizontal')
+    _, orig, _ = _geometry(dict(type='OriginalRandomFlip', **flip), 900, 600,
+                           [[10, 20, 50, 60], [0, 0, 899, 599]])
+    assert orig == [[849, 20, 889, 60], [0, 0, 899, 599]]  # 900 - 1 - x, x1/x2 swapped
+    _, ours, _ = _geometry(dict(type='mmdet.RandomFlip', **flip), 900, 600,
+                           [[10, 20, 50, 60]])
+    assert ours == [[850, 20, 890, 60]]  # 900 - x
+    _, vert, _ = _geometry(dict(type='OriginalRandomFlip', prob=1.0, direction='vertical'),
+                           900, 600, [[10, 20, 50, 60]])
+    assert vert == [[10, 539, 50, 579]]  # 600 - 1 - y
+
+
+@pytest.mark.parametrize('size', ['base', 'large'])
+def test_original_pretrain_configs_resize_and_flip_as_the_original(size):
+    from mmengine.config import Config
+    cfg = Config.fromfile(os.path.join(
+        ROOT, f'configs/vlbert/vlbert-{size}-original_faster-rcnn-r101-c4_16xb16-10e_cc-text.py'))
+    cc, text = cfg.train_dataloader.dataset.datasets
+    types = [t['type'] for t in cc.pipeline]
+    assert 'OriginalResize' in types and 'OriginalRandomFlip' in types
+    assert not any(t.startswith('mmdet.Resize') or t == 'mmdet.RandomFlip' for t in types)
+    assert cc.type == 'ConceptualCaptionsDataset' and text.type == 'TextCorpusDataset'
+    assert cfg.model.data_preprocessor.pad_size_divisor == 1

@@ -11,6 +11,23 @@ _base_ = [
     '../_base_/schedules/pretrain_10e.py',
     '../_base_/default_runtime.py',
 ]
+# The original's resize (size truncated, PIL bilinear) and flip (x' = W - 1 - x):
+# OriginalResize / OriginalRandomFlip (docs/model.md, "Fidelity switches").
+cc_pipeline = [
+    dict(type='LoadVLImage', on_bad_sample='skip'),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='OriginalResize', min_size=600, max_size=1000),
+    dict(type='OriginalRandomFlip', prob=0.5),
+    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length={{_base_.max_length}}),
+    dict(type='MaskText', tokenizer={{_base_.tokenizer}}, prob=0.15),
+    dict(type='MaskRoIs', prob=0.15, mask_ratio=0.9),
+    dict(type='PackVLInputs'),
+]
+train_dataloader = dict(dataset=dict(datasets=[
+    dict(type='ConceptualCaptionsDataset', data_root={{_base_.cc_root}},
+         ann_file='train.tsv', data_prefix=dict(img='train_images/'),
+         on_bad_sample='skip', pipeline=cc_pipeline),
+    {{_base_.text_dataset}}]))
 model = dict(
     heads=dict(
         mlm=dict(type='MLMHead'),

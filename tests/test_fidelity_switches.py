@@ -187,3 +187,21 @@ def test_original_pretrain_configs_resize_and_flip_as_the_original(size):
     assert not any(t.startswith('mmdet.Resize') or t == 'mmdet.RandomFlip' for t in types)
     assert cc.type == 'ConceptualCaptionsDataset' and text.type == 'TextCorpusDataset'
     assert cfg.model.data_preprocessor.pad_size_divisor == 1
+
+
+# ------------------------------------------------------------------ VQA questions
+def test_original_vqa_config_never_truncates_a_question():
+    from mmengine.config import Config
+
+    import vlbert_e2e.datasets  # noqa: F401 (registers)
+    from vlbert_e2e.registry import TRANSFORMS
+
+    def n_pieces(cfg_file, question):
+        cfg = Config.fromfile(os.path.join(ROOT, 'configs/vqa', cfg_file))
+        tok = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Tokenize']
+        t = TRANSFORMS.build(dict(tok[0], tokenizer='pkg://minilm-l6'))
+        return len(t(dict(text=question))['input_ids'])
+    question = ' '.join(['what'] * 60) + '?'  # 61 word pieces
+    # [CLS] 61 pieces [SEP] [MASK] [SEP]
+    assert n_pieces('vlbert-base-prec_bua-r101_8xb32-5e_vqa-v2.py', question) == 65
+    assert n_pieces('vlbert-base_faster-rcnn-r101-c4_8xb32-5e_vqa-v2.py', question) == 40

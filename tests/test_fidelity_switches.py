@@ -186,6 +186,9 @@ def test_original_pretrain_configs_resize_and_flip_as_the_original(size):
     assert 'OriginalResize' in types and 'OriginalRandomFlip' in types
     assert not any(t.startswith('mmdet.Resize') or t == 'mmdet.RandomFlip' for t in types)
     assert cc.type == 'ConceptualCaptionsDataset' and text.type == 'TextCorpusDataset'
+    assert text.packing == 'original'
+    assert [t.get('add_special_tokens') for t in text.pipeline if t['type'] == 'Tokenize'] \
+        == [False]
     assert cfg.model.data_preprocessor.pad_size_divisor == 1
 
 
@@ -205,3 +208,40 @@ def test_original_vqa_config_never_truncates_a_question():
     # [CLS] 61 pieces [SEP] [MASK] [SEP]
     assert n_pieces('vlbert-base-prec_bua-r101_8xb32-5e_vqa-v2.py', question) == 65
     assert n_pieces('vlbert-base_faster-rcnn-r101-c4_8xb32-5e_vqa-v2.py', question) == 40
+
+
+# ------------------------------------------------------------------ text-only corpus
+CORPUS = 'the cat sat down\nthen it slept.\n\nbirds fly\nfar away\n'
+TOK = 'pkg://minilm-l6'
+
+
+def _corpus(tmp_path, **kw):
+    from vlbert_e2e.datasets import TextCorpusDataset
+    (tmp_path / 'corpus.txt').write_text(CORPUS)
+    ds = TextCorpusDataset(ann_file=str(tmp_path / 'corpus.txt'), tokenizer=TOK,
+                           pipeline=[], **kw)
+    return [ds[i]['text'] for i in range(len(ds))]
+
+
+def test_original_corpus_packing_crosses_documents_and_wraps(tmp_path):
+    # words: 'the cat sat down' 4, 'then it slept .' 4, 'birds fly' 2, 'far away' 2
+    assert _corpus(tmp_path, min_pieces=6, packing='original') == [
+        'the cat sat down then it slept.',  # 4 + 4 >= 6
+        'then it slept. birds fly',         # 4 + 2, across the blank line
+        'birds fly far away the cat sat down',  # 2 + 2 + 4, wrapping to the start
+        'far away the cat sat down']        # 2 + 4
+    # ours: within a document only, one sample per packed group
+    assert _corpus(tmp_path, min_pieces=6) == ['the cat sat down then it slept.',
+                                               'birds fly far away']
+
+
+def test_original_text_samples_are_bare_word_pieces():
+    from vlbert_e2e.datasets.transforms import Tokenize, build_tokenizer
+    tok = build_tokenizer(TOK)
+    text = 'then it slept. birds fly'
+    pieces = tok.convert_tokens_to_ids(tok.tokenize(text))  # 6 pieces
+    bare = Tokenize(TOK, max_length=4, add_special_tokens=False)(dict(text=text))
+    assert bare['input_ids'].tolist() == pieces[:4]
+    assert bare['word_ids'].tolist() == [0, 1, 2, 3]
+    ours = Tokenize(TOK, max_length=4)(dict(text=text))
+    assert ours['input_ids'].tolist() == [tok.cls_token_id, *pieces[:2], tok.sep_token_id]

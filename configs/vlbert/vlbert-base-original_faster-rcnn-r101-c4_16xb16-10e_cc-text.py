@@ -23,11 +23,21 @@ cc_pipeline = [
     dict(type='MaskRoIs', prob=0.15, mask_ratio=0.9),
     dict(type='PackVLInputs'),
 ]
+# Text-only samples as the original's GeneralCorpus: one per line, packed across
+# documents until 64 words, fed as 64 bare word pieces (no [CLS]/[SEP]).
+text_pipeline = [
+    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length={{_base_.max_length}},
+         add_special_tokens=False),
+    dict(type='MaskText', tokenizer={{_base_.tokenizer}}, prob=0.15),
+    dict(type='PackVLInputs'),
+]
 train_dataloader = dict(dataset=dict(datasets=[
     dict(type='ConceptualCaptionsDataset', data_root={{_base_.cc_root}},
          ann_file='train.tsv', data_prefix=dict(img='train_images/'),
          on_bad_sample='skip', pipeline=cc_pipeline),
-    {{_base_.text_dataset}}]))
+    dict(type='TextCorpusDataset', data_root='data/text_corpus/', ann_file='corpus.txt',
+         tokenizer={{_base_.tokenizer}}, min_pieces=64, packing='original',
+         pipeline=text_pipeline)]))
 model = dict(
     heads=dict(
         mlm=dict(type='MLMHead'),

@@ -32,13 +32,17 @@ class Tokenize(BaseTransform):
         mask_as_text_b: use a single ``[MASK]`` as segment B (VQA:
             ``[CLS] question [SEP] [MASK] [SEP]``) and record its index as
             ``answer_position``.
+        add_special_tokens: ``False`` leaves out ``[CLS]``/``[SEP]`` (the original
+            VL-BERT's text-only corpus samples: bare word pieces); ``max_length`` then
+            counts word pieces only.
     """
 
     def __init__(self, tokenizer: str, max_length: int = 64,
-                 mask_as_text_b: bool = False) -> None:
+                 mask_as_text_b: bool = False, add_special_tokens: bool = True) -> None:
         self.tokenizer_name = tokenizer
         self.max_length = max_length
         self.mask_as_text_b = mask_as_text_b
+        self.add_special_tokens = add_special_tokens
 
     def transform(self, results: dict) -> dict:
         text = results.get('text')
@@ -49,7 +53,8 @@ class Tokenize(BaseTransform):
         tok = build_tokenizer(self.tokenizer_name)
         text_b = tok.mask_token if self.mask_as_text_b else results.get('text_b')
         enc = tok(text, text_b, truncation='only_first' if text_b else True,
-                  max_length=self.max_length, return_token_type_ids=True)
+                  max_length=self.max_length, return_token_type_ids=True,
+                  add_special_tokens=self.add_special_tokens)
         results['input_ids'] = np.asarray(enc['input_ids'], dtype=np.int64)
         results['token_type_ids'] = np.asarray(enc['token_type_ids'], dtype=np.int64)
         seq_ids = enc.sequence_ids()

@@ -187,6 +187,7 @@ def test_original_pretrain_configs_resize_and_flip_as_the_original(size):
     assert not any(t.startswith('mmdet.Resize') or t == 'mmdet.RandomFlip' for t in types)
     assert cc.type == 'ConceptualCaptionsDataset' and text.type == 'TextCorpusDataset'
     assert text.packing == 'original'
+    assert types.index('Tokenize') < types.index('SortAndCapRoIsText') < types.index('MaskText')
     assert [t.get('add_special_tokens') for t in text.pipeline if t['type'] == 'Tokenize'] \
         == [False]
     assert cfg.model.data_preprocessor.pad_size_divisor == 1
@@ -245,3 +246,67 @@ def test_original_text_samples_are_bare_word_pieces():
     assert bare['word_ids'].tolist() == [0, 1, 2, 3]
     ours = Tokenize(TOK, max_length=4)(dict(text=text))
     assert ours['input_ids'].tolist() == [tok.cls_token_id, *pieces[:2], tok.sep_token_id]
+
+
+# ------------------------------------------------------------------ CC sequence cap
+@pytest.mark.parametrize('text, rois, kept', [
+    (20, 101, (20, 44)),  # boxes dropped down to 64 - 20
+    (50, 31, (33, 31)),   # text longer: text cut first, down to 64 - 31
+    (40, 40, (32, 32)),   # equal: text, box, text, ... alternately
+    (10, 30, (10, 30)),   # fits
+])
+def test_original_keep_lengths(text, rois, kept):
+    from vlbert_e2e.datasets.transforms import original_keep_lengths
+    assert original_keep_lengths(text, rois, 64) == kept
+
+
+def test_sort_and_cap_rois_text():
+    import numpy as np
+    from mmdet.structures.bbox import HorizontalBoxes
+
+    from vlbert_e2e.datasets.transforms import SortAndCapRoIsText
+    boxes = torch.arange(20, dtype=torch.float32).view(5, 4)
+    results = dict(gt_bboxes=HorizontalBoxes(boxes), gt_bboxes_labels=np.arange(5),
+                   roi_cls_dist=[[.1, .9], [.5, .5], [.2, .7], [.05, .95], [.4, .6]],
+                   input_ids=np.array([101, 11, 12, 13, 14, 15, 102]),
+                   word_ids=np.array([-1, 0, 1, 2, 3, 4, -1]),
+                   token_type_ids=np.zeros(7, np.int64))
+    # 7 text + (whole image + 5) RoIs = 13 > 10: text 6 (RoIs 6 not > 7), text 5
+    # (6 not > 6), RoIs 5 (6 > 5): 5 + 5 = 10
+    out = SortAndCapRoIsText(seq_len=10)(results)
+    # max scores .9 .5 .7 .95 .6 -> order 3, 0, 2, 4, 1; 4 given boxes kept
+    assert out['gt_bboxes_labels'].tolist() == [3, 0, 2, 4]
+    assert out['gt_bboxes'].tensor.tolist() == boxes[[3, 0, 2, 4]].tolist()
+    assert [max(d) for d in out['roi_cls_dist']] == [.95, .9, .7, .6]
+    assert out['input_ids'].tolist() == [101, 11, 12, 13, 102]  # first 4 + [SEP]
+    assert out['word_ids'].tolist() == [-1, 0, 1, 2, -1]
+    assert len(out['token_type_ids']) == 5
+
+
+def test_original_pretrain_pipelines_run_on_the_fixtures():
+    """The base-original config's two datasets, on the test fixtures with the packaged
+    tokenizer: caption + RoIs fit 64, text samples are 64 bare word pieces."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from vlbert_e2e.datasets.transforms import build_tokenizer
+    from vlbert_e2e.registry import DATASETS
+    cfg = Config.fromfile(os.path.join(
+        ROOT, 'configs/vlbert/vlbert-base-original_faster-rcnn-r101-c4_16xb16-10e_cc-text.py'))
+    cc, text = cfg.train_dataloader.dataset.datasets
+    text.tokenizer = TOK
+    for t in cc.pipeline + text.pipeline:
+        t.update({'tokenizer': TOK} if 'tokenizer' in t else {})
+    cc.update(data_root=os.path.join(ROOT, 'tests/data/cc/'), ann_file='manifest.jsonl',
+              data_prefix=dict(img='images/'))
+    text.update(data_root=os.path.join(ROOT, 'tests/data/'), ann_file='corpus.txt')
+    tok = build_tokenizer(TOK)
+    with DefaultScope.overwrite_default_scope('vlbert_e2e'):
+        cc_ds, text_ds = DATASETS.build(cc), DATASETS.build(text)
+    s = cc_ds[0]['data_samples']
+    assert len(s.input_ids) + len(s.gt_boxes) + 1 <= 64
+    assert s.input_ids[0] == tok.cls_token_id and s.input_ids[-1] == tok.sep_token_id
+    t = text_ds[0]['data_samples']
+    assert len(t.input_ids) == 64
+    assert tok.cls_token_id not in t.input_ids.tolist()
+    assert tok.sep_token_id not in t.input_ids.tolist()

@@ -12,13 +12,15 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 # The original's resize (size truncated, PIL bilinear) and flip (x' = W - 1 - x):
-# OriginalResize / OriginalRandomFlip (docs/model.md, "Fidelity switches").
+# OriginalResize / OriginalRandomFlip; its boxes sorted by class score and text + RoIs
+# capped at 64 together: SortAndCapRoIsText (docs/model.md, "Fidelity switches").
 cc_pipeline = [
     dict(type='LoadVLImage', on_bad_sample='skip'),
     dict(type='mmdet.LoadAnnotations', with_bbox=True),
     dict(type='OriginalResize', min_size=600, max_size=1000),
     dict(type='OriginalRandomFlip', prob=0.5),
-    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length={{_base_.max_length}}),
+    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length=512),
+    dict(type='SortAndCapRoIsText', seq_len={{_base_.max_length}}),
     dict(type='MaskText', tokenizer={{_base_.tokenizer}}, prob=0.15),
     dict(type='MaskRoIs', prob=0.15, mask_ratio=0.9),
     dict(type='PackVLInputs'),

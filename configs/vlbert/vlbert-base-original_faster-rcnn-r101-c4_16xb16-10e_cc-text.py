@@ -11,6 +11,35 @@ _base_ = [
     '../_base_/schedules/pretrain_10e.py',
     '../_base_/default_runtime.py',
 ]
+# The original's resize (size truncated, PIL bilinear) and flip (x' = W - 1 - x):
+# OriginalResize / OriginalRandomFlip; its boxes sorted by class score and text + RoIs
+# capped at 64 together: SortAndCapRoIsText (docs/model.md, "Fidelity switches").
+cc_pipeline = [
+    dict(type='LoadVLImage', on_bad_sample='skip'),
+    dict(type='mmdet.LoadAnnotations', with_bbox=True),
+    dict(type='OriginalResize', min_size=600, max_size=1000),
+    dict(type='OriginalRandomFlip', prob=0.5),
+    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length=512),
+    dict(type='SortAndCapRoIsText', seq_len={{_base_.max_length}}),
+    dict(type='MaskText', tokenizer={{_base_.tokenizer}}, prob=0.15),
+    dict(type='MaskRoIs', prob=0.15, mask_ratio=0.9),
+    dict(type='PackVLInputs'),
+]
+# Text-only samples as the original's GeneralCorpus: one per line, packed across
+# documents until 64 words, fed as 64 bare word pieces (no [CLS]/[SEP]).
+text_pipeline = [
+    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length={{_base_.max_length}},
+         add_special_tokens=False),
+    dict(type='MaskText', tokenizer={{_base_.tokenizer}}, prob=0.15),
+    dict(type='PackVLInputs'),
+]
+train_dataloader = dict(dataset=dict(datasets=[
+    dict(type='ConceptualCaptionsDataset', data_root={{_base_.cc_root}},
+         ann_file='train.tsv', data_prefix=dict(img='train_images/'),
+         on_bad_sample='skip', pipeline=cc_pipeline),
+    dict(type='TextCorpusDataset', data_root='data/text_corpus/', ann_file='corpus.txt',
+         tokenizer={{_base_.tokenizer}}, min_pieces=64, packing='original',
+         pipeline=text_pipeline)]))
 model = dict(
     heads=dict(
         mlm=dict(type='MLMHead'),

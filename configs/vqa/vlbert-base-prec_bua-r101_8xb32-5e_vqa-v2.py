@@ -5,7 +5,9 @@
 # from the pretrained MLM transform, dropout, Linear to the 3129 answers), 5 epochs.
 # Start from `vl-bert-base-prec.model` converted with THIS config (docs/model_zoo.md):
 # the converter puts its MLM transform into the classifier, as the original's
-# PARTIAL_PRETRAIN_PREFIX_CHANGES do.
+# PARTIAL_PRETRAIN_PREFIX_CHANGES do. Questions are never truncated, as in the original
+# (ours cut at 36 word pieces): max_length 510 is all the position table holds (text at
+# 0..L-1, the RoIs at L, [END] at L+1); VQA v2 questions are far shorter.
 _base_ = [
     '../_base_/models/vlbert-base-prec_bua-r101.py',
     '../_base_/datasets/vqa_v2.py',
@@ -20,7 +22,7 @@ feature_files = [feature_files[0] + '.0', feature_files[0] + '.1'] + feature_fil
 pipeline = [
     dict(type='LoadRegionFeatures', tsv=feature_files, feature_dim=2048,
          on_bad_sample='raise'),
-    dict(type='Tokenize', tokenizer='bert-base-uncased', max_length=40, mask_as_text_b=True),
+    dict(type='Tokenize', tokenizer='bert-base-uncased', max_length=510, mask_as_text_b=True),
     dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys={{_base_.task_keys}}),
 ]
 model = dict(heads=dict(vqa=dict(type='VQAHead', num_answers=3129, classifier_type='mlm',

@@ -9,11 +9,19 @@
 # - given boxes only: the original has no RPN and no box head (their weights are not
 #   in its checkpoints), its boxes came from a Visual Genome detector;
 # - a BERT-base built from its config: the weights come from the converted checkpoint,
-#   nothing is downloaded (neither BERT nor the ImageNet ResNet).
+#   nothing is downloaded (neither BERT nor the ImageNet ResNet);
+# - the fidelity switches (docs/model.md, "Fidelity switches"; tests/
+#   test_fidelity_switches.py): masked-RoI pixels int(x1)..int(x2), zero-width boxes
+#   kept, the whole-image box built on the loaded image and scaled; a batch padded
+#   only to its largest image (no size divisor).
 _base_ = './vlbert-base_faster-rcnn-r101-c4.py'
 model = dict(
+    data_preprocessor=dict(pad_size_divisor=1),
     region_encoder=dict(
         box_source='given',
+        pixel_rule='truncate',
+        min_box_size=0,
+        whole_image_box='original_scaled',
         detector=dict(
             backbone=dict(init_cfg=None),
             roi_head=dict(shared_head=dict(init_cfg=None)))),

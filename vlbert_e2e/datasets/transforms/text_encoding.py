@@ -126,7 +126,7 @@ def _mask_encoding(tok) -> Encoding:
 
 def encode_text(tok, a: Text, b: Optional[Text] = None, *, max_length: int,
                 b_is_mask: bool = False, keep_mask: bool = False,
-                where: str = 'text') -> EncodedText:
+                where: str = 'text', add_special_tokens: bool = True) -> EncodedText:
     """Encode segment ``a`` (and ``b``) in the tokenizer's own template (``[CLS] A
     [SEP] (B [SEP])``, ``<s> A </s>(</s> B </s>)``), truncated longest-first to
     ``max_length`` tokens.
@@ -139,6 +139,8 @@ def encode_text(tok, a: Text, b: Optional[Text] = None, *, max_length: int,
         keep_mask: in a string, the tokenizer's mask string (``[MASK]``, ``<mask>``)
             is the mask token (fill-in-the-blank prompts); elsewhere it is text.
         where: names the record in errors.
+        add_special_tokens: ``False``: no template tokens (bare word pieces, as the
+            original VL-BERT's text-only corpus samples); ``max_length`` counts pieces.
 
     Raises:
         BadSampleError: ``a`` or ``b`` is empty or blank, naming ``where``.
@@ -156,14 +158,16 @@ def encode_text(tok, a: Text, b: Optional[Text] = None, *, max_length: int,
         if seg_b is None or not seg_b.ids:
             raise BadSampleError(f'{where}: empty second text (nothing left once '
                                  f'cleaned): {b!r}')
-    budget = max_length - tok.num_special_tokens_to_add(pair=pair)
+    budget = max_length - (tok.num_special_tokens_to_add(pair=pair) if add_special_tokens
+                           else 0)
     if budget < (2 if pair else 1):
         raise ValueError(f'max_length {max_length} leaves no room for text')
     n_a, n_b = truncate_longest_first(len(seg_a.ids), len(seg_b.ids) if pair else 0, budget)
     seg_a.truncate(n_a)
     if pair:
         seg_b.truncate(n_b)
-    out = tok.backend_tokenizer.post_process(seg_a, seg_b, add_special_tokens=True)
+    out = tok.backend_tokenizer.post_process(seg_a, seg_b,
+                                             add_special_tokens=add_special_tokens)
     # the template's non-special tokens are A's n_a tokens, then B's n_b
     plain = iter([(0, w) for w in words_a[:n_a]] + [(1, w) for w in words_b[:n_b]])
     seq, words = [], []

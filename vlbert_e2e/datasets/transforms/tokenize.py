@@ -26,20 +26,26 @@ class Tokenize(BaseTransform):
             ``answer_position``.
         mask_in_text: the tokenizer's mask string in ``text`` is the mask token (the
             inferencer's fill prompts); otherwise it is ordinary text.
+        add_special_tokens: ``False`` leaves out ``[CLS]``/``[SEP]`` (the original
+            VL-BERT's text-only corpus samples: bare word pieces); ``max_length`` then
+            counts word pieces only.
     """
 
     def __init__(self, tokenizer: str, max_length: int = 64,
-                 mask_as_text_b: bool = False, mask_in_text: bool = False) -> None:
+                 mask_as_text_b: bool = False, mask_in_text: bool = False,
+                 add_special_tokens: bool = True) -> None:
         self.tokenizer_name = tokenizer
         self.max_length = max_length
         self.mask_as_text_b = mask_as_text_b
         self.mask_in_text = mask_in_text
+        self.add_special_tokens = add_special_tokens
 
     def transform(self, results: dict) -> dict:
         tok = build_tokenizer(self.tokenizer_name)
         enc = encode_text(tok, results.get('text'), results.get('text_b'),
                           max_length=self.max_length, b_is_mask=self.mask_as_text_b,
-                          keep_mask=self.mask_in_text, where=record_name(results))
+                          keep_mask=self.mask_in_text, where=record_name(results),
+                          add_special_tokens=self.add_special_tokens)
         results['input_ids'] = np.asarray(enc.input_ids, dtype=np.int64)
         results['token_type_ids'] = np.asarray(enc.token_type_ids, dtype=np.int64)
         # word ids are per segment; make them unique across A and B

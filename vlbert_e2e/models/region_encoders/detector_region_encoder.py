@@ -19,7 +19,14 @@ from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
 
-from .box_ops import clip_and_fix_boxes, masked_pixel_map, top_boxes
+from .box_ops import (
+    PIXEL_RULES,
+    WHOLE_IMAGE_BOXES,
+    clip_and_fix_boxes,
+    masked_pixel_map,
+    top_boxes,
+    whole_image_box,
+)
 from .box_proposer import BoxProposer, proposer_class_distribution
 
 BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector',
@@ -123,6 +130,15 @@ class DetectorRegionEncoder(BaseModule):
             score_thr=0.2)``: a separate, frozen mmdet detector (any model-zoo
             detector, two- or single-stage) whose boxes our trunk pools, see
             :class:`BoxProposer`. It is not part of this module's state dict.
+            when pixels are masked.
+        pixel_rule: which pixels a masked RoI zeroes: ``'outward'`` (ours, floor/ceil)
+            or ``'truncate'`` (the original, ``int(x1)..int(x2)``); see
+            :func:`masked_pixel_map`.
+        min_box_size: smallest box width/height after clipping: 1 (ours) or 0 (the
+            original keeps ``x1 == x2``); see :func:`clip_and_fix_boxes`.
+        whole_image_box: ``'resized'`` (ours, ``[0, 0, W-1, H-1]``) or
+            ``'original_scaled'`` (the original: built on the loaded image, then
+            scaled); see :func:`whole_image_box`.
     """
 
     def __init__(self, detector: dict, box_source: str = 'given',
@@ -130,6 +146,8 @@ class DetectorRegionEncoder(BaseModule):
                  det_loss_weight: float = 0.0, det_mask_prob: float = 0.0,
                  need_cls_dist: bool = False, proposer: Optional[dict] = None,
                  det_boxes: str = 'detections', det_nms_iou: Optional[float] = None,
+                 pixel_rule: str = 'outward', min_box_size: float = 1.0,
+                 whole_image_box: str = 'resized',
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if box_source not in BOX_SOURCES:
@@ -154,6 +172,12 @@ class DetectorRegionEncoder(BaseModule):
         self.det_loss_weight = det_loss_weight
         self.det_mask_prob = det_mask_prob
         self.need_cls_dist = need_cls_dist
+        self.pixel_rule, self.min_box_size = pixel_rule, min_box_size
+        self.whole_image_box = whole_image_box
+        for name, value, allowed in (('pixel_rule', pixel_rule, PIXEL_RULES), (
+                'whole_image_box', whole_image_box, WHOLE_IMAGE_BOXES)):
+            if value not in allowed:
+                raise ValueError(f'{name} must be one of {allowed}, got {value!r}')
         for layer in self.roi_head.bbox_roi_extractor.roi_layers:
             layer.register_forward_pre_hook(_roi_align_in_fp32)
 
@@ -263,7 +287,8 @@ class DetectorRegionEncoder(BaseModule):
                 masks = [self._choose_det_masks(m, d) for m, d in zip(masks, det)]
             pre = [self._clip(g if det is None else torch.cat([g, det[i]]), samples[i])
                    for i, g in enumerate(given)]
-            x = self.extract_feat(imgs * masked_pixel_map(imgs, pre, masks))
+            x = self.extract_feat(
+                imgs * masked_pixel_map(imgs, pre, masks, self.pixel_rule))
         else:
             x = self.extract_feat(imgs)
         if use_det and det is None:
@@ -273,8 +298,7 @@ class DetectorRegionEncoder(BaseModule):
         for i, s in enumerate(samples):
             b = given[i] if det is None else torch.cat([given[i], det[i]])
             m = torch.cat([masks[i], masks[i].new_zeros(len(b) - len(masks[i]))])
-            h, w = s.img_shape[:2]
-            whole = b.new_tensor([[0., 0., w - 1., h - 1.]])
+            whole = b.new_tensor([self._whole_box(s)])
             boxes.append(torch.cat([whole, self._clip(b, s)]))
             masked.append(torch.cat([m.new_zeros(1), m]))
         rois = bbox2roi(boxes)
@@ -370,6 +394,10 @@ class DetectorRegionEncoder(BaseModule):
         pick = torch.rand(len(det), device=det.device) < self.det_mask_prob
         return torch.cat([given_mask, pick])
 
-    @staticmethod
-    def _clip(boxes: Tensor, s: DetDataSample) -> Tensor:
-        return clip_and_fix_boxes(boxes, s.img_shape[:2])
+    def _whole_box(self, s: DetDataSample) -> List[float]:
+        hflip = bool(s.get('flip', False)) and s.get('flip_direction') == 'horizontal'
+        return whole_image_box(s.img_shape[:2], s.get('ori_shape'), s.get('scale_factor'),
+                               hflip, self.whole_image_box)
+
+    def _clip(self, boxes: Tensor, s: DetDataSample) -> Tensor:
+        return clip_and_fix_boxes(boxes, s.img_shape[:2], self.min_box_size)

@@ -49,7 +49,8 @@ VL_CFG = f'''
 _base_ = ['{TINY_MODEL_CFG}']
 tokenizer = 'pkg://minilm-l6'
 scale = {OUR_SCALE}
-model = dict(heads=dict(vqa=dict(type='VQAHead', num_answers=3, classifier_hidden=32)))
+model = dict(heads=dict(_delete_=True,
+                        vqa=dict(type='VQAHead', num_answers=3, classifier_type='mlm')))
 '''
 
 
@@ -286,19 +287,22 @@ def _at_trained_scale(src: dict) -> dict:
 
 @pytest.fixture(scope='module')
 def converted_original(tmp_path_factory):
-    """A synthetic checkpoint in the original VL-BERT's layout (tiny size), converted
-    by the converter CLI into a config with a VQA head, then loaded strictly."""
+    """A synthetic fine-tuned VQA checkpoint in the original VL-BERT's layout (tiny
+    size, its "mlm" answer classifier), converted by the converter CLI into a config
+    with that VQA head, then loaded strictly."""
     from test_model_zoo import _build, tiny_original_state_dict
     d = tmp_path_factory.mktemp('original')
     src = d / 'vl-bert-tiny-e2e.model'
-    torch.save({'state_dict': _at_trained_scale(tiny_original_state_dict())}, src)
+    original = _at_trained_scale(tiny_original_state_dict(task_head='vqa_mlm', num_answers=3))
+    torch.save({'state_dict': original}, src)
     cfg = d / 'vqa.py'
     tiny_train = os.path.join(
         ROOT, 'configs/vlbert/vlbert-tiny_faster-rcnn-r18-c4_1xb4-30i_cc-text-fixture.py')
     cfg.write_text(f'''_base_ = ['{tiny_train}']
 scale = {OUR_SCALE}
 model = dict(visual_embedding=dict(geometry_dim=2048),
-             heads=dict(vqa=dict(type='VQAHead', num_answers=3, classifier_hidden=32)))
+             heads=dict(_delete_=True,
+                        vqa=dict(type='VQAHead', num_answers=3, classifier_type='mlm')))
 ''')
     out = d / 'converted.pth'
     r = _run(['tools/model_converters/vlbert_original_to_mmengine.py', str(src), str(out),
@@ -307,6 +311,12 @@ model = dict(visual_embedding=dict(geometry_dim=2048),
     model = _build(str(cfg))
     state = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     model.load_state_dict(state, strict=True)
+    # every tensor of the original's answer classifier is placed in our VQA head
+    head = [v for k, v in state.items() if k.startswith('heads.vqa.')]
+    src_head = [v for k, v in original.items() if '.final_mlp.' in k or
+                k.startswith('final_mlp.')]
+    assert len(src_head) == 6 and all(  # dense, LayerNorm, Linear: weight + bias
+        any(t.shape == h.shape and torch.equal(t.float(), h) for h in head) for t in src_head)
     return str(cfg), str(out)
 
 

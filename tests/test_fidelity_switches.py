@@ -89,6 +89,23 @@ def test_region_encoder_switches_reach_the_pixels_and_boxes():
     assert torch.equal(seen['x'][~inside], clean[~inside])
 
 
+def test_precomputed_region_encoder_keeps_zero_width_boxes():
+    from mmengine.config import Config
+
+    import vlbert_e2e.models  # noqa: F401 (registers)
+    from vlbert_e2e.registry import MODELS
+    from vlbert_e2e.structures import VLDataSample
+    cfg = Config.fromfile(os.path.join(
+        ROOT, 'configs/_base_/models/vlbert-base-prec_bua-r101.py')).model.region_encoder
+    assert cfg.min_box_size == 0
+    s = VLDataSample(metainfo=dict(img_shape=(60, 80)))
+    s.gt_boxes = torch.tensor([[10., 5., 10., 30.]])
+    s.region_feats = torch.ones(1, 8)
+    for min_size, x2 in ((0, 10), (1, 11)):
+        enc = MODELS.build(dict(cfg, feature_dim=8, min_box_size=min_size))
+        assert enc(None, [s]).boxes[0].tolist() == [[0, 0, 79, 59], [10, 5, x2, 30]]
+
+
 def test_region_encoder_rejects_unknown_switch_values():
     with pytest.raises(ValueError, match='whole_image_box'):
         build_tiny_model(whole_image_box='scaled')

@@ -6,10 +6,12 @@
 # (PrecomputedRegionEncoder). Geometry, [END] and the BERT are the original's, as in
 # ./vlbert-base-original_faster-rcnn-r101-c4.py; the weights come from a converted
 # checkpoint (`vl-bert-base-prec.model`, docs/model_zoo.md), nothing is downloaded.
+# Zero-width boxes stay zero wide, as in the original (min_box_size=0; docs/model.md,
+# "Fidelity switches").
 model = dict(
     type='VLBertE2E',
     data_preprocessor=dict(type='VLDataPreprocessor', pad_token_id=0),  # no pixels
-    region_encoder=dict(type='PrecomputedRegionEncoder', feature_dim=2048),
+    region_encoder=dict(type='PrecomputedRegionEncoder', feature_dim=2048, min_box_size=0),
     visual_embedding=dict(type='VisualFeatureEmbedding', geometry='center_size',
                           geometry_dim=2048, dropout=0.1),
     vl_bert=dict(

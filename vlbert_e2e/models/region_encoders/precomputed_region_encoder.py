@@ -38,6 +38,8 @@ class PrecomputedRegionEncoder(BaseModule):
             also the ``appearance_dim`` of the visual embedding.
         need_cls_dist: return the stored class distributions (every sample must have
             ``roi_cls_dist``).
+        min_box_size: smallest box width/height after clipping: 1 (ours) or 0 (the
+            original keeps ``x1 == x2``); see :func:`clip_and_fix_boxes`.
 
     Raises:
         ValueError: (forward) a sample without ``region_feats``, features of another
@@ -45,8 +47,9 @@ class PrecomputedRegionEncoder(BaseModule):
     """
 
     def __init__(self, feature_dim: int = 2048, need_cls_dist: bool = False,
-                 init_cfg=None) -> None:
+                 min_box_size: float = 1.0, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.min_box_size = min_box_size
         self.feature_dim = feature_dim
         self.need_cls_dist = need_cls_dist
         self.object_mask_visual_embedding = nn.Embedding(1, feature_dim)
@@ -92,7 +95,7 @@ class PrecomputedRegionEncoder(BaseModule):
         if len(b) != len(f):
             raise ValueError(f'{len(b)} boxes but {len(f)} region features in sample '
                              f'{s.metainfo.get("sample_id")}')
-        b = clip_and_fix_boxes(b, s.img_shape[:2])
+        b = clip_and_fix_boxes(b, s.img_shape[:2], self.min_box_size)
         m = torch.zeros(len(b), dtype=torch.bool, device=dev)
         if 'roi_masked' in s and len(b):
             m = torch.as_tensor(s.roi_masked, dtype=torch.bool, device=dev).view(len(b))

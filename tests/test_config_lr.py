@@ -26,7 +26,8 @@ RECIPES = [
     (r'^vlbert-large(-original)?_.*_cc-text$', 'AdamW', 1.0e-7,
      'cfgs/pretrain/large_e2e_16x16G_fp16.yaml'),
     # LR 6.25e-7, 4 GPUs x 32
-    (r'^vlbert-base_.*_vqa-v2$', 'AdamW', 6.25e-7, 'cfgs/vqa/base_4x16G_fp32.yaml'),
+    # (the original's VQA runs on precomputed features: our -prec config is its twin)
+    (r'^vlbert-base(-prec)?_.*_vqa-v2$', 'AdamW', 6.25e-7, 'cfgs/vqa/base_4x16G_fp32.yaml'),
     # LR 6.25e-7, 4 GPUs x 16 x 4 accumulated
     (r'^vlbert-large_.*_vqa-v2$', 'AdamW', 6.25e-7, 'cfgs/vqa/large_4x16G_fp32.yaml'),
     # SGD, LR 7.0e-5, 4 GPUs x 4 x 4 accumulated
@@ -105,5 +106,6 @@ def test_every_recipe_row_is_used_and_the_exempt_configs_are_the_tiny_ones():
         'vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb4-30i_cc-text-fixture',
+        'vlbert-tiny-prec_region-features_1xb2-2e_vqa-fixture',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture',
     ]

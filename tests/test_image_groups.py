@@ -186,9 +186,9 @@ def test_object_tags_reach_the_roi_tokens_and_check_the_class_count():
     seen = {}
     orig = tagged.vl_bert.forward
 
-    def spy(*args):
-        seen['ling'] = args[-1]
-        return orig(*args)
+    def spy(*args, **kwargs):
+        seen['ling'] = args[7]  # roi_ling
+        return orig(*args, **kwargs)
     tagged.vl_bert.forward = spy
     with torch.no_grad():
         a = model.eval()(**batch(model, [sample], training=False), mode='tensor')

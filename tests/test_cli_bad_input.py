@@ -8,6 +8,7 @@ a plain subprocess to check the real stderr.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from conftest import ROOT, TINY_TRAIN_CFG
 
 CFG = os.path.relpath(TINY_TRAIN_CFG, ROOT)
 VOCAB = 'tools/dataset_converters/build_vqa_answer_vocab.py'
+ORIGINAL = 'tools/model_converters/vlbert_original_to_mmengine.py'
 CASES = {
     'train: missing config': (['tools/train.py', 'configs/nope.py'],
                               'config file not found: configs/nope.py'),
@@ -53,6 +55,25 @@ CASES = {
     'demo: bad task': (['tools/demo.py', '/no/img.jpg', '--config', CFG, '--checkpoint',
                         '{tmp}/ckpt.pth', '--task', 'vqaa', '--text', 'q'],
                        "unknown task 'vqaa'; choose from vqa, ground, fill, detect"),
+    'demo: --out-dir is the input folder (would overwrite the pictures)': (
+        ['tools/demo.py', '{tmp}/one', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+         '--task', 'vqa', '--text', 'q', '--out-dir', '{tmp}/one'],
+        'would overwrite an input image; choose another folder'),
+    'demo: --out-dir is a file': (
+        ['tools/demo.py', '{tmp}/imgs', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+         '--task', 'vqa', '--text', 'q', '--out-dir', '{tmp}/ckpt.pth'],
+        'is a file, not a folder'),
+    'demo: --show-attention with detect': (
+        ['tools/demo.py', '{tmp}/imgs', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+         '--task', 'detect', '--show-attention'], '--show-attention is not for task detect'),
+    'webui: bad port': (['tools/webui.py', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+                         '--port', '99999'], '--port 99999 is not a TCP port'),
+    'model converter: output is the source': (
+        [ORIGINAL, '{tmp}/ckpt.pth', '{tmp}/ckpt.pth'], 'is the source checkpoint'),
+    'model converter: output named .safetensors': (
+        [ORIGINAL, '{tmp}/ckpt.pth', '{tmp}/out.safetensors'], 'give the .pth path'),
+    'model converter: output is a folder': (
+        [ORIGINAL, '{tmp}/ckpt.pth', '{tmp}/imgs'], 'is a folder; give the output .pth file'),
     'converter: missing annotations': ([VOCAB, '/no/ann.json', '--out', '{tmp}/a.txt'],
                                        'cannot read annotations from /no/ann.json'),
     'converter: output folder is a file': (
@@ -96,6 +117,13 @@ def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cli')
     (tmp / 'ckpt.pth').write_bytes(b'not read: every case fails before')
     (tmp / 'bad_cfg.py').write_text('model = dict(\n')
+    (tmp / 'imgs').mkdir()
+    (tmp / 'one').mkdir()
+    shutil.copy(os.path.join(ROOT, 'tests/data/vqa/train2014/COCO_train2014_000000000001.jpg'),
+                tmp / 'one' / 'x.jpg')
+    for name in ('x.jpg', 'x.png'):  # two inputs of one stem
+        shutil.copy(os.path.join(ROOT, 'tests/data/vqa/train2014/COCO_train2014_000000000001.jpg'),
+                    tmp / 'imgs' / name)
     argvs = {k: [a.format(tmp=tmp) for a in argv] for k, (argv, _) in CASES.items()}
     r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(argvs)], cwd=ROOT,
                        env=_env(), capture_output=True, text=True, timeout=300)
@@ -136,3 +164,16 @@ def test_valid_overrides_pass_the_key_check():
             'train_dataloader.dataset.datasets.0.on_bad_sample': 'raise', '+x.y': 1}
     checked = check_cfg_options(cfg, opts)
     assert 'x.y' in checked and '+x.y' not in checked and len(checked) == len(opts)
+
+
+def test_demo_output_names_never_collide(tmp_path):
+    """x.jpg and x.png in one folder get their own pictures and JSON (x_jpg, x_png)."""
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))  # tools/ is not a package
+    try:
+        from demo import output_stems
+    finally:
+        sys.path.pop(0)
+    files = [str(tmp_path / 'a' / 'x.jpg'), str(tmp_path / 'a' / 'x.png'),
+             str(tmp_path / 'a' / 'y.jpg')]
+    assert output_stems(files, str(tmp_path / 'out')) == {
+        files[0]: 'x_jpg', files[1]: 'x_png', files[2]: 'y'}

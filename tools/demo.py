@@ -53,6 +53,32 @@ def list_images(path: str):
     return [path]
 
 
+def output_stems(files, out_dir: str) -> dict:
+    """``{input file: output stem}``: the file name without its extension, or with it
+    (``x_png``) where two inputs share a stem; ``FileExistsError`` when ``out_dir`` is a
+    file or an output would overwrite one of the inputs (checked before the model loads)."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise FileExistsError(f'--out-dir {out_dir} is a file, not a folder')
+    stems = [os.path.splitext(os.path.basename(f))[0] for f in files]
+    names = {f: (s if stems.count(s) == 1 else os.path.basename(f).replace('.', '_'))
+             for f, s in zip(files, stems)}
+    inputs = {os.path.realpath(f) for f in files}
+    for stem in names.values():
+        for suffix in ('.jpg', '.json', '_attention.jpg', '_text_attention.png'):
+            out = os.path.realpath(os.path.join(out_dir, stem + suffix))
+            if out in inputs:
+                raise FileExistsError(f'--out-dir {out_dir}: writing {out} would overwrite '
+                                      'an input image; choose another folder')
+    return names
+
+
+def check_device(device: str) -> None:
+    import torch
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise FileNotFoundError(f'--device {device}: no CUDA device on this machine '
+                                '(use --device cpu)')
+
+
 def answer_each(inferencer, files, args, folder: bool):
     """The inferencer's result per readable file; in a folder, each unreadable one is
     named on stderr and skipped (an error when none is left)."""
@@ -78,19 +104,23 @@ def main(argv=None) -> int:
         from vlbert_e2e.utils import CheckpointError
         if args.task not in TASKS:  # before the model loads
             raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
+        if args.show_attention and args.task == 'detect':
+            raise InferenceError('--show-attention is not for task detect (no text asks)')
         files = list_images(args.inputs)
+        stems = output_stems(files, args.out_dir)
+        check_device(args.device)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr,
                                       return_attention=args.show_attention,
                                       attention_mode=args.attention_mode,
                                       proposer=args.proposer)
         results = answer_each(inferencer, files, args, os.path.isdir(args.inputs))
-    except (FileNotFoundError, InferenceError, CheckpointError) as e:
+    except (OSError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     os.makedirs(args.out_dir, exist_ok=True)
     for r in results:
-        stem = os.path.splitext(os.path.basename(r['image']))[0]
+        stem = stems[r['image']]
         inferencer.visualize(r, os.path.join(args.out_dir, f'{stem}.jpg'))
         with open(os.path.join(args.out_dir, f'{stem}.json'), 'w') as f:
             json.dump(r, f, indent=2)

@@ -146,13 +146,23 @@ def build_app(demo: WebDemo, examples: list):
     return app
 
 
+def torch_cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         from vlbert_e2e.apis import InferenceError, VLBertInferencer
+        from vlbert_e2e.utils import CheckpointError
+        if not 0 < args.port < 65536:
+            raise InferenceError(f'--port {args.port} is not a TCP port (1-65535)')
+        if args.device.startswith('cuda') and not torch_cuda_available():
+            raise InferenceError(f'--device {args.device}: no CUDA device on this machine')
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr)
-    except (FileNotFoundError, InferenceError) as e:
+    except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     import gradio as gr

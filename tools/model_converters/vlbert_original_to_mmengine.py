@@ -74,19 +74,35 @@ def load_detector(path: str) -> dict:
 
 
 def save(state_dict: dict, meta: dict, out: str) -> str:
-    from safetensors.torch import save_file
+    from vlbert_e2e.utils import save_safetensors
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     torch.save({'meta': meta, 'state_dict': state_dict}, out)
-    flat, storages = {}, set()
-    for k, v in state_dict.items():  # safetensors refuses shared storage (tied weights)
-        v = v.detach().contiguous()
-        ptr = v.untyped_storage().data_ptr()
-        flat[k] = v.clone() if ptr in storages else v
-        storages.add(ptr)
-    st = osp.splitext(out)[0] + '.safetensors'
-    save_file(flat, st, metadata={k: str(v) for k, v in meta.items()
-                                  if isinstance(v, str)})
+    st = safetensors_path(out)
+    save_safetensors(state_dict, st, metadata={k: str(v) for k, v in meta.items()
+                                               if isinstance(v, str)})
     return st
+
+
+def safetensors_path(out: str) -> str:
+    return osp.splitext(out)[0] + '.safetensors'
+
+
+def check_output(src: str, out: str) -> None:
+    """Refuse, before converting, an OUT that would overwrite the source, clash with its
+    own ``.safetensors`` twin, or cannot be written (a folder, under a file)."""
+    if out.endswith('.safetensors'):
+        raise FileNotFoundError(f'{out}: give the .pth path; its .safetensors twin is '
+                                'written beside it')
+    if osp.isdir(out):
+        raise FileNotFoundError(f'{out} is a folder; give the output .pth file')
+    parent = osp.dirname(osp.abspath(out))
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        raise FileNotFoundError(f'{out}: {parent} is a file, not a folder')
+    for path in (out, safetensors_path(out)):
+        if osp.exists(path) and osp.samefile(path, src):
+            raise FileNotFoundError(f'{path} is the source checkpoint; choose another output')
 
 
 def main(argv=None):
@@ -102,6 +118,7 @@ def main(argv=None):
     try:
         if not osp.isfile(args.src):
             raise FileNotFoundError(f'checkpoint not found: {args.src}')
+        check_output(args.src, args.out)
         if args.detector and '://' not in args.detector:
             check_checkpoint_file(args.detector)  # before any model is built
         src = load_original_checkpoint(args.src)

@@ -62,8 +62,11 @@ def _build_proposer(proposer: Union[Sequence, dict]) -> BoxProposer:
         zip(('config', 'checkpoint'), proposer))
     try:
         return BoxProposer(**kw)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError) as e:  # already name the file
         raise InferenceError(str(e)) from None
+    except (OSError, AttributeError, KeyError, TypeError) as e:  # not an mmdet detector config
+        raise InferenceError(f'proposer config {kw.get("config")} is not a usable mmdet '
+                             f'detector config ({type(e).__name__}: {e})') from None
 
 
 class VLBertInferencer:

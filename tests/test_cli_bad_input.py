@@ -81,6 +81,14 @@ CASES = {
         'cannot create the output folder'),
     'analysis: missing results': (['tools/analysis_tools/vcr_joint_accuracy.py', '/no/a.json',
                                    '/no/b.json'], 'cannot read /no/a.json'),
+    'analysis: benchmark --steps 0': (['tools/analysis_tools/benchmark.py', '--steps', '0'],
+                                      'argument --steps: 0 is not an integer >= 1'),
+    'analysis: benchmark --img-size 0 0': (
+        ['tools/analysis_tools/benchmark.py', '--img-size', '0', '0'],
+        'argument --img-size: 0 is not an integer >= 1'),
+    'analysis: benchmark --json is a folder': (
+        ['tools/analysis_tools/benchmark.py', '--json', '{tmp}/imgs'],
+        'not a file in an existing folder'),
     'analysis: benchmark missing config': (['tools/analysis_tools/benchmark.py', 'nope.py'],
                                            'config file not found: nope.py'),
 }

@@ -39,17 +39,33 @@ PARTS = ('encoder', 'e2e', 'data', 'inference')
 PROPOSER = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'  # the proposer route
 
 
+def _int_at_least(low: int):
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = low - 1
+        if n < low:
+            raise argparse.ArgumentTypeError(
+                f'{value} is not an integer >= {low}')
+        return n
+    return parse
+
+
+positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config', nargs='?', default=BASE)
     p.add_argument('--suite', action='store_true', help='run every part, print one table')
     p.add_argument('--part', choices=PARTS, default='e2e')
-    p.add_argument('--img-size', type=int, nargs=2, default=(600, 800), metavar=('H', 'W'))
-    p.add_argument('--batch-size', type=int, default=2)
-    p.add_argument('--num-boxes', type=int, default=36, help='given boxes per image')
-    p.add_argument('--num-tokens', type=int, default=32)
-    p.add_argument('--steps', type=int, default=2)
-    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--img-size', type=positive_int, nargs=2, default=(600, 800), metavar=('H', 'W'))
+    p.add_argument('--batch-size', type=positive_int, default=2)
+    p.add_argument('--num-boxes', type=non_negative_int, default=36, help='given boxes per image')
+    p.add_argument('--num-tokens', type=positive_int, default=32)
+    p.add_argument('--steps', type=positive_int, default=2)
+    p.add_argument('--warmup', type=non_negative_int, default=1)
     p.add_argument('--dtype', choices=('fp32', 'bf16', 'fp16'), default='fp32')
     p.add_argument('--dtypes', nargs='+', help='suite: dtypes to run (default fp32, plus '
                    'bf16 where the device computes it natively)')
@@ -143,6 +159,9 @@ def check_inputs(args) -> None:
     """Bad paths raise ``CheckpointError`` / ``FileNotFoundError`` before any model."""
     if not args.suite and not os.path.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
+    if args.json is not None and (os.path.isdir(args.json) or not os.path.isdir(
+            os.path.dirname(os.path.abspath(args.json)))):
+        raise FileNotFoundError(f'--json {args.json}: not a file in an existing folder')
     if args.checkpoint is not None:
         if not os.path.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')

@@ -72,13 +72,6 @@ def output_stems(files, out_dir: str) -> dict:
     return names
 
 
-def check_device(device: str) -> None:
-    import torch
-    if device.startswith('cuda') and not torch.cuda.is_available():
-        raise FileNotFoundError(f'--device {device}: no CUDA device on this machine '
-                                '(use --device cpu)')
-
-
 def answer_each(inferencer, files, args, folder: bool):
     """The inferencer's result per readable file; in a folder, each unreadable one is
     named on stderr and skipped (an error when none is left)."""
@@ -108,7 +101,6 @@ def main(argv=None) -> int:
             raise InferenceError('--show-attention is not for task detect (no text asks)')
         files = list_images(args.inputs)
         stems = output_stems(files, args.out_dir)
-        check_device(args.device)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr,
                                       return_attention=args.show_attention,

@@ -146,11 +146,6 @@ def build_app(demo: WebDemo, examples: list):
     return app
 
 
-def torch_cuda_available() -> bool:
-    import torch
-    return torch.cuda.is_available()
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -158,8 +153,6 @@ def main(argv=None) -> int:
         from vlbert_e2e.utils import CheckpointError
         if not 0 < args.port < 65536:
             raise InferenceError(f'--port {args.port} is not a TCP port (1-65535)')
-        if args.device.startswith('cuda') and not torch_cuda_available():
-            raise InferenceError(f'--device {args.device}: no CUDA device on this machine')
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr)
     except (FileNotFoundError, InferenceError, CheckpointError) as e:

@@ -105,6 +105,9 @@ class VLBertInferencer:
             raise InferenceError(f'unknown attention mode {attention_mode!r}; choose from '
                                  f'{", ".join(ATTENTION_MODES)}')
         self.return_attention, self.attention_mode = return_attention, attention_mode
+        if device.startswith('cuda') and not torch.cuda.is_available():
+            raise InferenceError(f'--device {device}: no CUDA device on this machine '
+                                 '(use --device cpu)')
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
         self.cfg = Config.fromfile(config)

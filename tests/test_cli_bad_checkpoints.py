@@ -62,6 +62,8 @@ BAD = {
     'empty': 'an empty file (0 bytes)',
     'zip': 'a zip archive without data.pkl',
     'code': 'refused: its pickle calls posix.system',
+    'missing': 'no such file',
+    'folder': 'a folder, not a checkpoint file',
 }
 ENTRY_POINTS = {  # name -> argv, {ckpt} the bad file, {w} a fresh folder
     'train --resume PATH': ['tools/train.py', REF, '--work-dir', '{w}', '--resume', '{ckpt}'],
@@ -112,6 +114,7 @@ def _make_files(tmp) -> dict:
     (tmp / 'truncated.pth').write_bytes(whole[:min(2 << 20, len(whole) // 2)])
     (tmp / 'text.pth').write_text(YAML)
     (tmp / 'empty.pth').write_bytes(b'')
+    (tmp / 'folder.pth').mkdir()  # and no 'missing.pth'
     with zipfile.ZipFile(tmp / 'zip.pth', 'w') as z:
         z.writestr('weights/readme.txt', 'the weights are elsewhere')
     torch.save({'state_dict': {}, 'meta': _RunsCode(tmp / 'pwned')}, tmp / 'code.pth')
@@ -143,6 +146,8 @@ def _cases(tmp, files) -> dict:
         'other task: demo': ['tools/demo.py', IMG, '--config', REF, '--checkpoint', vqa,
                              '--task', 'ground', '--text', 'the square', '--out-dir', f'{w}/d'],
         'other task: resume': ['tools/train.py', REF, '--work-dir', f'{w}/y', '--resume', vqa],
+        'converter: already converted': [CONVERTER, vqa, f'{w}/conv.pth', '--config',
+                                         TINY_TRAIN_CFG],
     })
     return cases
 
@@ -180,6 +185,13 @@ def test_every_bad_checkpoint_kind_exits_2_with_one_line(run, entry_point):
         line = _one_line(results[f'{entry_point} | {kind}'])
         assert f'checkpoint {tmp / kind}.pth: {says}' in line, line
     assert not (tmp / 'pwned').exists()
+
+
+def test_converter_names_a_checkpoint_that_needs_no_conversion(run):
+    _, files, results, _ = run
+    line = _one_line(results['converter: already converted'])
+    assert f'{files["vqa"]} is already in vlbert_e2e\'s layout' in line, line
+    assert 'load it directly' in line
 
 
 def test_resume_auto_stops_at_a_checkpoint_that_runs_code(run):

@@ -38,11 +38,11 @@ CASES = {
         ['tools/train.py', CFG, '--work-dir', '{tmp}/w', '--cfg-options', '+model.vl_bert.foo=1'],
         "unknown config key model.vl_bert.foo: VLBert takes no argument 'foo'"),
     'train: missing resume checkpoint': (['tools/train.py', CFG, '--resume', '/no/ckpt.pth'],
-                                         'checkpoint to resume from not found: /no/ckpt.pth'),
+                                         'checkpoint /no/ckpt.pth: no such file'),
     'train: bad launcher': (['tools/train.py', CFG, '--launcher', 'mpii'],
                             "argument --launcher: invalid choice: 'mpii'"),
     'test: missing checkpoint': (['tools/test.py', CFG, '/no/such.pth'],
-                                 'checkpoint file not found: /no/such.pth'),
+                                 'checkpoint /no/such.pth: no such file'),
     'test: missing config': (['tools/test.py', 'nope.py', '/no/such.pth'],
                              'config file not found: nope.py'),
     'test: unknown key': (['tools/test.py', CFG, '{tmp}/ckpt.pth', '--cfg-options',
@@ -89,6 +89,12 @@ CASES = {
     'analysis: benchmark --json is a folder': (
         ['tools/analysis_tools/benchmark.py', '--json', '{tmp}/imgs'],
         'not a file in an existing folder'),
+    'analysis: benchmark --device cuda without CUDA': (
+        ['tools/analysis_tools/benchmark.py', '--device', 'cuda:0'],
+        '--device cuda:0: no CUDA device on this machine (use --device cpu)'),
+    'analysis: benchmark --device nonsense': (
+        ['tools/analysis_tools/benchmark.py', '--device', 'gpu0'],
+        '--device gpu0: not a torch device (cpu, cuda, cuda:N)'),
     'analysis: benchmark missing config': (['tools/analysis_tools/benchmark.py', 'nope.py'],
                                            'config file not found: nope.py'),
 }

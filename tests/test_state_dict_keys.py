@@ -49,8 +49,8 @@ def test_state_dict_keys_are_frozen(rel_cfg):
     with open(_path(rel_cfg)) as f:
         frozen = json.load(f)
     keys = _keys(rel_cfg)
-    assert keys == frozen, (
-        f'added {sorted(set(keys) - set(frozen))[:5]}, removed {sorted(set(frozen) - set(keys))[:5]}')
+    added, removed = sorted(set(keys) - set(frozen)), sorted(set(frozen) - set(keys))
+    assert keys == frozen, f'added {added[:5]}, removed {removed[:5]}'
 
 
 if __name__ == '__main__' and sys.argv[1:] == ['--regen']:

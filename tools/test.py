@@ -43,8 +43,6 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         cfg = load_config(args.config)
-        if not osp.isfile(args.checkpoint):
-            raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError('--out must be a .pkl or .pickle file')
         merge_cfg_options(cfg, args.cfg_options)

@@ -71,8 +71,7 @@ def build_cfg(args) -> Config:
         else:
             cfg.resume, cfg.load_from = True, last
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise ConfigError(f'checkpoint to resume from not found: {args.resume}')
+        check_checkpoint_file(args.resume)  # a missing file, a folder, a broken file
         cfg.resume, cfg.load_from = True, args.resume
     if cfg.get('load_from') and '://' not in cfg.load_from:
         check_checkpoint_file(cfg.load_from)  # a local file, before the model is built

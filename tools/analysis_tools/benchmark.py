@@ -31,6 +31,7 @@ from vlbert_e2e.benchmarking import (
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
+from vlbert_e2e.utils.device import device_problem
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = 'configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py'
@@ -156,16 +157,18 @@ def table(res: dict) -> str:
 
 
 def check_inputs(args) -> None:
-    """Bad paths raise ``CheckpointError`` / ``FileNotFoundError`` before any model."""
+    """Bad paths and an absent device raise ``CheckpointError`` / ``FileNotFoundError``
+    before any model."""
     if not args.suite and not os.path.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     if args.json is not None and (os.path.isdir(args.json) or not os.path.isdir(
             os.path.dirname(os.path.abspath(args.json)))):
         raise FileNotFoundError(f'--json {args.json}: not a file in an existing folder')
     if args.checkpoint is not None:
-        if not os.path.isfile(args.checkpoint):
-            raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
         check_checkpoint_file(args.checkpoint)
+    why = device_problem(args.device)
+    if why:
+        raise FileNotFoundError(why)
 
 
 def main(argv=None):

@@ -116,8 +116,7 @@ def main(argv=None):
     )
     args = parse_args(argv)
     try:
-        if not osp.isfile(args.src):
-            raise FileNotFoundError(f'checkpoint not found: {args.src}')
+        check_checkpoint_file(args.src)  # a missing file, a folder, a broken file
         check_output(args.src, args.out)
         if args.detector and '://' not in args.detector:
             check_checkpoint_file(args.detector)  # before any model is built

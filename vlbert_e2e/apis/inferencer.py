@@ -25,6 +25,7 @@ from vlbert_e2e.utils import (
     label_name,
     load_checkpoint_file,
 )
+from vlbert_e2e.utils.device import device_problem
 from vlbert_e2e.visualization import MODES as ATTENTION_MODES
 from vlbert_e2e.visualization import draw_answer
 
@@ -105,9 +106,8 @@ class VLBertInferencer:
             raise InferenceError(f'unknown attention mode {attention_mode!r}; choose from '
                                  f'{", ".join(ATTENTION_MODES)}')
         self.return_attention, self.attention_mode = return_attention, attention_mode
-        if device.startswith('cuda') and not torch.cuda.is_available():
-            raise InferenceError(f'--device {device}: no CUDA device on this machine '
-                                 '(use --device cpu)')
+        if device_problem(device):
+            raise InferenceError(device_problem(device))
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
         self.cfg = Config.fromfile(config)

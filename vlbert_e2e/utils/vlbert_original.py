@@ -129,6 +129,10 @@ def strip_module_prefix(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
 
 
+# top-level names of this project's state dict (a converted or trained checkpoint)
+OUR_PREFIXES = ('vl_bert.', 'region_encoder.', 'visual_embedding.')
+
+
 def normalize_original_keys(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
     """DDP's ``module.`` removed; VCR's ``TimeDistributed`` ``vlbert._module.`` read as
     ``vlbert.``."""
@@ -140,12 +144,26 @@ def normalize_original_keys(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
 def load_original_checkpoint(path: str) -> Dict[str, Tensor]:
     """The ``state_dict`` of an original checkpoint (read by
     :func:`~vlbert_e2e.utils.load_checkpoint_file`, which raises ``CheckpointError``),
-    keys normalised (:func:`normalize_original_keys`). A bare state dict is accepted."""
+    keys normalised (:func:`normalize_original_keys`). A bare state dict is accepted.
+
+    Raises:
+        ConversionError: no state dict of tensors; a checkpoint already in this
+            project's layout (``vl_bert.*``, ``region_encoder.*``: nothing to convert);
+            no ``vlbert.*`` key (not an original VL-BERT checkpoint).
+    """
     ckpt = load_checkpoint_file(path)
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ConversionError(f'{path} holds no state dict of tensors')
-    return normalize_original_keys(sd)
+    sd = normalize_original_keys(sd)
+    if any(k.startswith(OUR_PREFIXES) for k in sd):
+        raise ConversionError(
+            f'{path} is already in vlbert_e2e\'s layout (vl_bert.*, region_encoder.*): '
+            'nothing to convert; load it directly (load_from / --checkpoint)')
+    if not any(k.startswith('vlbert.') for k in sd):
+        raise ConversionError(f'{path} has no vlbert.* key: not an original VL-BERT '
+                              f'checkpoint (first keys: {", ".join(list(sd)[:3])})')
+    return sd
 
 
 def find_head_prefixes(model) -> Dict[str, str]:

@@ -34,6 +34,11 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
       ``LoadAnnotations``); they are the sample's given RoIs.
 
     Args:
+        ann_file: the TSV, the img2dataset folder or the JSON-lines manifest (above).
+        data_prefix: ``dict(img=folder)``: the img2dataset folder of the TSV, or the
+            folder manifest ``image`` paths are relative to (default ``''``).
+        *args, **kwargs: the other arguments of MMEngine's ``BaseDataset``
+            (``data_root``, ``pipeline``, ``test_mode``, ...).
         on_bad_sample: ``'skip'`` (records without an image file, with an empty
             caption, malformed or not UTF-8, and img2dataset side files that are empty
             or malformed, are dropped with a warning naming each and a count,
@@ -46,6 +51,23 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """Read ``ann_file`` into samples, after the checks of ``on_bad_sample``.
+
+        Returns:
+            One dict per usable record: ``img_path`` (an existing file), ``text`` (the
+            caption, not blank), ``sample_id`` (the line number of the TSV or manifest,
+            ``'<shard>/<key>'`` of an img2dataset folder) and, from a manifest that
+            gives them, ``instances`` (mmdet's: ``bbox`` x1y1x2y2 in pixels,
+            ``bbox_label``, ``ignore_flag=0``), ``roi_labels`` (``K`` ints) and
+            ``roi_cls_dist`` (``K`` lists of class probabilities).
+
+        Raises:
+            BadSampleError: with ``on_bad_sample='raise'``, at the first bad record
+                (naming the file and the line or side file); under ``'skip'``, when
+                every record is bad.
+            FileNotFoundError: the img2dataset folder (``ann_file`` or
+                ``data_prefix['img']`` of a TSV) or ``ann_file`` does not exist.
+        """
         if os.path.isdir(self.ann_file):
             records = self._read_img2dataset()
         elif self.ann_file.endswith(('.jsonl', '.json')):

@@ -32,8 +32,12 @@ def _read_utf8(path: str) -> str:
 
 
 def read_side_json(path: str) -> dict:
-    """The side ``.json`` of a sample; :class:`BadSampleError` naming ``path`` when it
-    is empty, not JSON or not a JSON object."""
+    """The side ``.json`` of a sample, as a dict.
+
+    Raises:
+        BadSampleError: naming ``path``, when it is not UTF-8, empty, not JSON or not
+            a JSON object.
+    """
     text = _read_utf8(path)
     if not text.strip():
         raise BadSampleError(f'{path}: empty side file ({len(text)} bytes), not JSON')
@@ -49,7 +53,18 @@ def read_side_json(path: str) -> dict:
 
 def read_caption(sample: dict) -> str:
     """The caption of a scanned ``sample``: its ``.txt`` file, else the ``caption`` of
-    its ``.json``; :class:`BadSampleError` naming the file when neither holds one."""
+    its ``.json``.
+
+    Args:
+        sample: one dict of :func:`scan_img2dataset_folder`.
+
+    Returns:
+        The caption; from a ``.txt`` file, stripped of surrounding whitespace.
+
+    Raises:
+        BadSampleError: naming the file, when neither holds a caption or the ``.txt``
+            file is not UTF-8.
+    """
     if sample['txt_path'] is not None:
         return _read_utf8(sample['txt_path']).strip()
     caption = sample['meta'].get('caption')
@@ -83,7 +98,21 @@ def scan_img2dataset_folder(folder: str, on_bad: Callable[[BadSampleError], None
     (``'<shard>/<key>'``), ``img_path``, ``txt_path`` (``None`` when absent), ``meta``
     (the ``.json``, ``{}`` when absent) and ``where`` (the file to name in errors).
     A key whose ``.json`` is empty or malformed, or that has side files but no image,
-    is passed to ``on_bad`` as a :class:`BadSampleError` naming the file.
+    is passed to ``on_bad`` as a :class:`BadSampleError` naming the file. A sample
+    whose ``.json`` has a ``status`` other than ``'success'`` (a failed download) is
+    left out silently.
+
+    Args:
+        folder: the img2dataset output folder (its shard sub-folders are scanned, in
+            sorted order, and the keys of each in sorted order).
+        on_bad: called with each bad key's error (e.g. a :class:`RecordChecker`,
+            which raises or counts it).
+
+    Returns:
+        The samples, in shard then key order.
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a folder.
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'img2dataset folder not found: {folder}')

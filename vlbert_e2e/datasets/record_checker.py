@@ -27,6 +27,9 @@ def resolve(table: Mapping, key: Hashable, where: str, what: str, other_file: st
         what: the kind of the id (``'image_id'``, ``'ann_id'``).
         other_file: the file ``table`` was read from.
 
+    Returns:
+        ``table[key]``.
+
     Raises:
         BadSampleError: ``'<where>: <what> <key> not in <other_file>'`` when ``key`` is
             not in ``table`` (or cannot be a key at all, e.g. a list).
@@ -54,6 +57,12 @@ class RecordChecker(BadSamplePolicy):
         self.max_warnings = max_warnings
 
     def __call__(self, err: BadSampleError) -> None:
+        """Handle one bad record: raise ``err``, or count it and (for the first
+        ``max_warnings``) log a warning naming it.
+
+        Raises:
+            BadSampleError: ``err`` itself, under ``on_bad_sample='raise'``.
+        """
         if self.on_bad_sample == 'raise':
             raise err
         self.num_skipped += 1
@@ -63,8 +72,20 @@ class RecordChecker(BadSamplePolicy):
             MMLogger.get_current_instance().warning(f'skipping bad record: {err}{more}')
 
     def collect(self, records: Iterable, build: Callable[[Any], Samples]) -> List[dict]:
-        """``build`` every record into its sample(s); a record whose ``build`` raises
-        :class:`BadSampleError` is skipped and counted, or the error propagates."""
+        """``build`` every record into its sample(s).
+
+        Args:
+            records: the records, in file order.
+            build: record -> one sample dict, or a list of them (e.g. one per sentence
+                of a RefCOCO ref); raises :class:`BadSampleError` for a bad record.
+
+        Returns:
+            The samples of the good records, in order.
+
+        Raises:
+            BadSampleError: a record's error, under ``on_bad_sample='raise'`` (under
+                ``'skip'`` the record is counted and passed over).
+        """
         out = []
         for rec in records:
             try:

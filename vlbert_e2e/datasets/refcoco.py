@@ -29,6 +29,13 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
     detector (``PackVLInputs(with_det_gt=True)`` + ``det_loss_weight``).
 
     Args:
+        data_root: folder the other paths are relative to.
+        ann_file: the COCO ``instances.json`` of the images.
+        split_file: the refs pickle (``refs(unc).p``, ``refs(umd).p``).
+        data_prefix: ``dict(img_path=folder)`` (or ``img=``) of the COCO images.
+        split: the refs' split to read (``'train'``, ``'val'``, ``'testA'``, ...).
+        *args, **kwargs: the other arguments of mmdet's ``RefCocoDataset``
+            (``text_mode``) and MMEngine's ``BaseDataset`` (``pipeline``, ...).
         on_bad_sample: a ref of ``split`` whose ``image_id`` or ``ann_id`` is not in
             ``ann_file`` (e.g. a COCO file cut to a subset), or that is otherwise
             unusable (box without area, empty sentence), raises
@@ -42,6 +49,25 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """One sample per sentence of every usable ref of ``split``.
+
+        Also sets ``metainfo['classes']`` (the COCO category names, sorted by id) and
+        mmdet's ``splits``/``refs``/``ref_to_ann`` over the usable refs.
+
+        Returns:
+            Dicts with ``img_path``, ``img_id``, ``text`` (the sentence's ``raw``, else
+            ``sent``), ``sample_id`` (``sent_id``), ``ref_id``, ``task='ground'``,
+            ``instances`` (every COCO box of the image: ``bbox`` x1y1x2y2 in
+            original-image pixels, ``bbox_label`` = category index, ``ignore_flag=0``),
+            ``ref_index`` (index of the referred box in ``instances``) and ``ref_bbox``
+            (that box, x1y1x2y2 pixels).
+
+        Raises:
+            BadSampleError: with ``on_bad_sample='raise'``, at the first bad ref
+                (naming ``split_file`` and the ``ref_id``); under ``'skip'``, when
+                every ref is bad.
+            FileNotFoundError: ``split_file`` or ``ann_file`` does not exist.
+        """
         splits = mmengine.load(self.split_file, file_format='pkl')
         self.instances = mmengine.load(self.ann_file, file_format='json')
         # detector label = index of the COCO category (sorted by id), as mmdet's CocoDataset

@@ -23,6 +23,9 @@ class TextCorpusDataset(BaseDataset):
     counts); built when the sample is read, so the corpus is held once.
 
     Args:
+        ann_file: the UTF-8 text file.
+        *args, **kwargs: the other arguments of MMEngine's ``BaseDataset``
+            (``data_root``, ``pipeline``, ...).
         tokenizer: HF fast tokenizer used to count word pieces.
         min_pieces: pack lines until this many pieces (original: 64 words).
         packing: ``'document'`` (default) or ``'original'``, see above.
@@ -42,6 +45,22 @@ class TextCorpusDataset(BaseDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """The samples of ``ann_file`` (before the ``'original'`` packing, which
+        :meth:`get_data_info` does when a sample is read).
+
+        Returns:
+            Dicts with ``text``, ``sample_id`` and ``ann_file``. ``'document'``: the
+            cleaned (:func:`clean_text`) lines of one packed sample joined with spaces;
+            ``sample_id`` is the 1-based number of the line that closed it (its last
+            line, or the blank line after it). ``'original'``: one stripped non-empty
+            line each, ``sample_id`` its 1-based line number.
+
+        Raises:
+            BadSampleError: with ``on_bad_sample='raise'``, at the first line that is
+                not UTF-8 (naming the file and line); under ``'skip'``, when lines were
+                skipped and no sample is left.
+            FileNotFoundError: ``ann_file`` does not exist.
+        """
         if self.packing == 'original':
             out = [dict(text=line.strip(), sample_id=i, ann_file=self.ann_file)
                    for i, line in read_text_lines(self.ann_file, self.bad_samples)

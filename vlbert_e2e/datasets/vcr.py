@@ -23,7 +23,20 @@ def detokenize(tokens: Sequence, objects: Sequence[str], where: str
     whose feature is its visual clue (object ``i`` -> RoI ``i + 1``; 0 = whole image).
 
     An object becomes its class name numbered within the class (``person1``,
-    ``person2``, ``chair1``); several objects are joined with ``and``.
+    ``person2``, ``chair1``); several objects are joined with ``and`` (whose RoI is
+    0). A blank word is left out.
+
+    Args:
+        tokens: the record's tokens: strings, or lists of object indices.
+        objects: the class name of every object of the image (its ``objects``).
+        where: names the record in errors.
+
+    Returns:
+        ``(words, boxes)``, two lists of the same length: the words, and per word its
+        RoI index (0 = whole image, ``i + 1`` = object ``i``).
+
+    Raises:
+        BadSampleError: an object index that is not an int in ``[0, len(objects))``.
     """
     seen, names = Counter(), []
     for o in objects:
@@ -55,12 +68,18 @@ class VCRDataset(SkipsBadTestSamples, BaseDataset):
     object takes that object's RoI as visual clue.
 
     Args:
+        ann_file: the ``*.jsonl`` annotations, one JSON object a line.
+        data_prefix: ``dict(img=folder)`` holding the images and metadata files.
+        *args, **kwargs: the other arguments of MMEngine's ``BaseDataset``.
         mode: ``'q2a'`` or ``'qa2r'``.
         on_bad_sample: a line whose metadata file or image is missing, whose metadata
             is not valid JSON or disagrees with it, or that is malformed or not UTF-8,
             raises :class:`BadSampleError` naming the file and ``annot_id``
             (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
             (``'skip'``).
+
+    Raises:
+        ValueError: ``mode`` is not ``'q2a'`` or ``'qa2r'``.
     """
 
     def __init__(self, *args, mode: str = 'q2a', on_bad_sample: str = 'raise',
@@ -72,6 +91,24 @@ class VCRDataset(SkipsBadTestSamples, BaseDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """One sample per usable non-empty line of ``ann_file``.
+
+        Returns:
+            Dicts with ``img_path``, ``img_id``, ``annot_id`` (also ``sample_id``),
+            ``label`` (the ``answer_label`` in ``q2a``, the ``rationale_label`` in
+            ``qa2r``; ``None`` when the line has none, e.g. the test split),
+            ``words_a``/``word_boxes_a`` (the question, in ``qa2r`` followed by the
+            right answer, as words and per word its RoI index, see
+            :func:`detokenize`), ``choices_words``/``choices_word_boxes`` (the 4
+            choices, the same way) and ``instances`` (the metadata's boxes, x1y1x2y2
+            in original-image pixels, ``bbox_label=0``; RoI ``i + 1`` is box ``i``).
+
+        Raises:
+            BadSampleError: with ``on_bad_sample='raise'``, at the first bad line
+                (naming ``ann_file`` and the ``annot_id`` or line); under ``'skip'``,
+                when every line is bad.
+            FileNotFoundError: ``ann_file`` does not exist.
+        """
         prefix = self.data_prefix.get('img', '')
         lines = ((n, line) for n, line in read_text_lines(self.ann_file, self.bad_samples)
                  if line.strip())

@@ -15,7 +15,17 @@ from .transforms.text_encoding import is_blank
 
 
 def read_answer_vocab(path: str) -> List[str]:
-    """One answer a line (written by tools/dataset_converters/build_vqa_answer_vocab.py)."""
+    """The answer vocabulary of ``path``: one answer a line, as
+    ``tools/dataset_converters/build_vqa_answer_vocab.py`` writes it.
+
+    Returns:
+        The answers in file order (blank lines left out); an answer's index is its
+        class index for ``VQAHead``.
+
+    Raises:
+        ValueError: an answer appears twice.
+        FileNotFoundError: ``path`` does not exist.
+    """
     with open(path, encoding='utf-8') as f:
         answers = [ln.rstrip('\n') for ln in f if ln.strip()]
     if len(set(answers)) != len(answers):
@@ -35,8 +45,15 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
     (``answer_indices`` / ``answer_weights``).
 
     Args:
+        ann_file: the questions JSON.
+        data_prefix: ``dict(img=folder)`` of the COCO images.
+        *args, **kwargs: the other arguments of MMEngine's ``BaseDataset``
+            (``data_root``, which relative ``answer_file``/``instances_file`` paths
+            are joined to, ``pipeline``, ...).
         answer_vocab: text file, one answer a line; becomes ``metainfo['answers']``.
         answer_file: annotations JSON; ``None`` for test-dev/test-std.
+        img_name_template: the image file name, formatted with ``subtype`` and
+            ``image_id``.
         instances_file: optional COCO instances JSON of the same images: their boxes
             become the sample's ``instances`` (given RoIs, and detector ground truth for
             the joint detection loss with ``PackVLInputs(with_det_gt=True)``).
@@ -46,6 +63,9 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             annotation (``answer_file``) or image (``instances_file``) is missing; an
             annotation of a question ``ann_file`` lacks; a box of ``instances_file``
             without area or on an image its ``images`` lack.
+
+    Raises:
+        ValueError: ``answer_vocab`` repeats an answer.
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
@@ -111,6 +131,25 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
         return anns
 
     def load_data_list(self) -> List[dict]:
+        """One sample per usable question of ``ann_file``.
+
+        Returns:
+            Dicts with ``question_id`` (also ``sample_id``), ``image_id`` (also
+            ``img_id``), ``text`` (the question), ``task='vqa'`` and ``img_path``;
+            with ``instances_file``, ``instances`` (the image's COCO boxes, x1y1x2y2
+            in original-image pixels, ``bbox_label`` = category index by sorted id,
+            ``ignore_flag`` = ``iscrowd``); with ``answer_file``, ``gt_answers`` (the
+            10 human answers), ``answer_type``, ``question_type``,
+            ``answer_indices`` (vocabulary indices of the answers someone gave) and
+            ``answer_weights`` (the official accuracy each would score, a fraction
+            in ``(0, 1]``).
+
+        Raises:
+            BadSampleError: with ``on_bad_sample='raise'``, at the first bad record
+                (naming its file and id); under ``'skip'``, when every question is bad.
+            ValueError: a JSON file is missing or not valid JSON (naming it).
+            KeyError: a JSON file lacks its ``questions`` or ``annotations`` list.
+        """
         qs = self._load_json(self.ann_file)
         subtype = qs.get('data_subtype', '')
         anns = self._annotations(qs['questions']) if self.answer_file else None

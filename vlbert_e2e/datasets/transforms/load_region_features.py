@@ -47,6 +47,9 @@ class LoadRegionFeatures(BaseTransform):
 
     Raises:
         FileNotFoundError: a ``tsv`` file does not exist (when built).
+        ValueError: both or neither of ``tsv`` and ``npz``; an ``npz`` without
+            ``{image_id}``; ``index_file`` with more than one ``tsv``; an
+            ``on_bad_sample`` other than ``'raise'``/``'skip'``.
     """
 
     def __init__(self, tsv: Union[str, Sequence[str], None] = None,
@@ -98,6 +101,24 @@ class LoadRegionFeatures(BaseTransform):
         return rec.boxes, feats, rec.cls_prob, (int(h), int(w))
 
     def transform(self, results: dict) -> Optional[dict]:
+        """Read and check the regions of the sample's image.
+
+        Args:
+            results: reads ``id_key``, ``sample_id`` (optional, names the record) and
+                ``ori_shape`` (the image size, used when the file holds none).
+
+        Returns:
+            ``results`` with ``gt_bboxes`` ``(K, 4)`` float32 (x1y1x2y2, pixels),
+            ``region_feats`` ``(K, D)`` float32, ``roi_cls_dist`` ``(K, C)`` float32
+            (when the file has it and ``with_cls_prob``), ``img_shape = ori_shape =
+            (H, W)`` and ``scale_factor = (1.0, 1.0)``; ``None`` when the sample is
+            skipped (``on_bad_sample='skip'``).
+
+        Raises:
+            BadSampleError: under ``on_bad_sample='raise'``, naming the file, line,
+                image id and record: no id in the sample, id not in the file, wrong
+                sizes, NaN/inf values, no image size anywhere, a size below 1 pixel.
+        """
         image_id = results.get(self.id_key)
         record = f'record {results["sample_id"]}' if 'sample_id' in results else 'no record'
         try:

@@ -20,7 +20,14 @@ class BadSampleError(ValueError):
 
 class BadSamplePolicy:
     """What to do with a :class:`BadSampleError`: ``'raise'`` it, or ``'skip'``: log
-    a warning naming it and count it in ``num_skipped``."""
+    a warning naming it and count it in ``num_skipped``.
+
+    Args:
+        on_bad_sample: ``'raise'`` or ``'skip'``.
+
+    Raises:
+        ValueError: ``on_bad_sample`` is neither.
+    """
 
     def __init__(self, on_bad_sample: str) -> None:
         if on_bad_sample not in ('skip', 'raise'):
@@ -29,6 +36,11 @@ class BadSamplePolicy:
         self.num_skipped = 0
 
     def __call__(self, err: BadSampleError) -> None:
+        """Handle one bad sample: raise ``err``, or count it and log a warning.
+
+        Raises:
+            BadSampleError: ``err`` itself, under ``on_bad_sample='raise'``.
+        """
         if self.on_bad_sample == 'raise':
             raise err
         self.num_skipped += 1
@@ -113,6 +125,15 @@ def clip_instances(instances: List[dict], height: int, width: int, where: str) -
     :class:`BadSampleError` naming ``where`` and the box: the boxes are indexed by
     other fields (``ref_index``, VCR word-to-object links, ``roi_labels``), so one box
     cannot be dropped alone; the whole sample is rejected.
+
+    Args:
+        instances: mmdet instance dicts, ``bbox`` as x1, y1, x2, y2 in pixels.
+        height, width: the image size in pixels.
+        where: names the image and record in errors.
+
+    Returns:
+        Copies of ``instances`` (same order, other keys kept) with ``bbox`` clipped to
+        ``[0, width] x [0, height]`` as 4 Python floats.
     """
     out = []
     for i, inst in enumerate(instances):
@@ -144,6 +165,21 @@ class LoadVLImage(BaseTransform):
         self.policy = BadSamplePolicy(on_bad_sample)
 
     def transform(self, results: dict) -> Optional[dict]:
+        """Decode the sample's image and clip its boxes.
+
+        Args:
+            results: reads ``img_path``, ``instances`` (optional, mmdet's, ``bbox``
+                x1y1x2y2 in pixels) and ``sample_id`` (optional, to name the record).
+
+        Returns:
+            ``results`` with ``img`` (``(H, W, 3)`` uint8, BGR), ``img_shape`` and
+            ``ori_shape`` (both ``(H, W)``) and ``instances`` clipped to the image;
+            ``None`` when the sample is skipped (``on_bad_sample='skip'``).
+
+        Raises:
+            BadSampleError: under ``on_bad_sample='raise'``, naming the file and the
+                record: see :func:`decode_image` and :func:`clip_instances`.
+        """
         record = f'record {results["sample_id"]}' if 'sample_id' in results else 'no record'
         try:
             img = decode_image(results['img_path'])

@@ -22,7 +22,15 @@ class MaskText(BaseTransform):
     replaced by [MASK] (``mask_ratio``), by random pieces (``random_ratio``) or kept.
     ``mlm_labels`` holds the original id of every chosen piece and -100 elsewhere.
     Special tokens are never chosen, nor drawn as random pieces. A sample may end with
-    no chosen word (short text); its MLM loss is then simply absent.
+    no chosen word (short text); its MLM loss is then simply absent. Draws from
+    numpy's global generator.
+
+    Args:
+        tokenizer: HF folder or hub id of the fast tokenizer of ``Tokenize``.
+        prob: probability that a word is chosen.
+        mask_ratio: of the chosen words, the fraction whose pieces become the mask id.
+        random_ratio: of the chosen words, the fraction whose pieces become random
+            ordinary pieces (the rest, ``1 - mask_ratio - random_ratio``, are kept).
     """
 
     def __init__(self, tokenizer: str, prob: float = 0.15, mask_ratio: float = 0.8,
@@ -31,6 +39,17 @@ class MaskText(BaseTransform):
         self.prob, self.mask_ratio, self.random_ratio = prob, mask_ratio, random_ratio
 
     def transform(self, results: dict) -> dict:
+        """Choose and mask words.
+
+        Args:
+            results: reads ``input_ids`` and ``word_ids`` (``(L,)`` int64 arrays of
+                :class:`Tokenize`; ``word_ids`` -1 on special tokens).
+
+        Returns:
+            ``results`` with ``input_ids`` replaced by a masked copy (``(L,)`` int64)
+            and ``mlm_labels`` (``(L,)`` int64: the original id at every chosen piece,
+            -100 elsewhere).
+        """
         tok = build_tokenizer(self.tokenizer_name)
         ids = results['input_ids'].copy()
         words = results['word_ids']
@@ -60,12 +79,26 @@ class MaskRoIs(BaseTransform):
     (``roi_masked``) with ``mask_ratio``, else it stays visible but is still predicted
     (``roi_mvrc``), as in the original (15% chosen, 90% of those masked). The whole-
     image box is not among the given boxes (the model adds it), so it is never masked.
+    Draws from numpy's global generator.
+
+    Args:
+        prob: probability that a RoI is chosen (the original: 0.15).
+        mask_ratio: probability that a chosen RoI is also masked (the original: 0.9).
     """
 
     def __init__(self, prob: float = 0.15, mask_ratio: float = 0.9) -> None:
         self.prob, self.mask_ratio = prob, mask_ratio
 
     def transform(self, results: dict) -> dict:
+        """Choose RoIs.
+
+        Args:
+            results: reads ``gt_bboxes`` (``K`` boxes; absent: ``K = 0``).
+
+        Returns:
+            ``results`` with ``roi_mvrc`` (``(K,)`` bool: predicted) and
+            ``roi_masked`` (``(K,)`` bool: pixels zeroed; a subset of ``roi_mvrc``).
+        """
         n = len(results.get('gt_bboxes', []))
         chosen = np.random.rand(n) < self.prob
         results['roi_mvrc'] = chosen

@@ -21,6 +21,15 @@ def original_resize_size(w: int, h: int, min_size: int = 600,
     The short side becomes ``min_size``, unless the long side would exceed
     ``max_size``: then the short side becomes ``int(max_size * short / long)``. The
     long side is ``int(short_side * long / short)``, truncated.
+
+    Args:
+        w, h: the image size in pixels.
+        min_size: target short side in pixels.
+        max_size: cap on the long side in pixels (``None``: no cap).
+
+    Returns:
+        ``(new_w, new_h)`` in pixels; ``(w, h)`` when the short side already is the
+        target.
     """
     size = min_size
     short, long = float(min(w, h)), float(max(w, h))
@@ -55,6 +64,18 @@ class OriginalResize(Resize):
 
     @autocast_box_type()
     def transform(self, results: dict) -> dict:
+        """Resize the image and its annotations as mmdet's ``Resize`` does.
+
+        Args:
+            results: reads ``img`` (``(H, W, 3)``) and, when present, ``gt_bboxes``,
+                ``gt_masks``, ``gt_seg_map``.
+
+        Returns:
+            ``results`` with ``scale`` (the :func:`original_resize_size` target,
+            ``(new_w, new_h)``), the resized ``img`` and annotations, and mmdet's
+            ``img_shape``, ``scale_factor`` (``(new_w / W, new_h / H)``) and
+            ``homography_matrix``.
+        """
         h, w = results['img'].shape[:2]
         results['scale'] = original_resize_size(w, h, self.min_size, self.max_size)
         self._resize_img(results)
@@ -68,7 +89,8 @@ class OriginalResize(Resize):
 @TRANSFORMS.register_module()
 class OriginalRandomFlip(RandomFlip):
     """mmdet's ``RandomFlip`` with boxes flipped as ``x' = W - 1 - x`` (and
-    ``y' = H - 1 - y`` vertically), as the original does; mmdet's is ``W - x``."""
+    ``y' = H - 1 - y`` vertically), as the original does; mmdet's is ``W - x``.
+    Takes mmdet ``RandomFlip``'s arguments (``prob``, ``direction``)."""
 
     @autocast_box_type()
     def _flip(self, results: dict) -> None:

@@ -14,5 +14,6 @@ class KeepOriginalImage(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
+        """Returns ``results`` with ``ori_img``: the same array as ``img`` (no copy)."""
         results['ori_img'] = results['img']
         return results

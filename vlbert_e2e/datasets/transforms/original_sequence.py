@@ -28,6 +28,10 @@ def original_keep_lengths(text_len: int, n_rois: int, seq_len: int = 64
         text_len: text tokens including ``[CLS]`` and ``[SEP]``.
         n_rois: RoIs including the whole-image box.
         seq_len: the cap (the original: 64).
+
+    Returns:
+        ``(t, b)``: text tokens and RoIs to keep, ``t >= 2`` and ``b >= 1`` (so the
+        sum may exceed ``seq_len`` when ``seq_len < 3``); unchanged when they fit.
     """
     t, b = text_len, n_rois
     while t + b > seq_len and t > 0 and b > 0:
@@ -57,6 +61,20 @@ class SortAndCapRoIsText(BaseTransform):
         self.seq_len, self.sort_by_score = seq_len, sort_by_score
 
     def transform(self, results: dict) -> dict:
+        """Sort and cap the sample's boxes and tokens.
+
+        Args:
+            results: reads ``gt_bboxes`` (``K`` boxes; absent: ``K = 0``),
+                ``roi_cls_dist`` (``(K, C)``, optional) and ``input_ids`` (``(L,)``).
+
+        Returns:
+            ``results`` with the per-box keys present (``gt_bboxes``,
+            ``gt_bboxes_labels``, ``gt_ignore_flags``, ``roi_labels``,
+            ``roi_cls_dist``, ``region_feats``) cut to the kept ``K'`` boxes in the
+            new order, and the per-token keys present (``input_ids``,
+            ``token_type_ids``, ``word_ids``, ``mlm_labels``) cut to the kept ``L'``
+            tokens as numpy arrays.
+        """
         n = len(results['gt_bboxes']) if results.get('gt_bboxes') is not None else 0
         keep = np.arange(n)
         if self.sort_by_score and n and results.get('roi_cls_dist') is not None:

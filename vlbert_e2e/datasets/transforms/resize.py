@@ -36,6 +36,19 @@ class CheckedResize(Resize):
         self.policy = BadSamplePolicy(on_bad_sample)
 
     def transform(self, results: dict) -> Optional[dict]:
+        """mmdet's ``Resize.transform`` (reads ``img`` ``(H, W, 3)`` and the
+        annotations; writes the resized ones, ``img_shape``, ``scale``,
+        ``scale_factor``, ...).
+
+        Returns:
+            ``results`` resized; ``None`` when the image cannot be resized and
+            ``on_bad_sample='skip'``.
+
+        Raises:
+            BadSampleError: under ``on_bad_sample='raise'``, when a side would round
+                to 0 pixels or OpenCV fails (``cv2.error``, ``MemoryError``), naming
+                the size, the scale and the record.
+        """
         h, w = results['img'].shape[:2]
         try:
             out = super().transform(results)

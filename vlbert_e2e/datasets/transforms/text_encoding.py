@@ -30,7 +30,15 @@ Text = Union[str, Sequence[str]]  # a string, or pre-split words (VCR)
 @lru_cache(maxsize=8)
 def build_tokenizer(name_or_path: str):
     """A fast tokenizer from a local HF folder (or a hub id, cached) that reads
-    special-token strings inside a text as ordinary text.
+    special-token strings inside a text as ordinary text (``split_special_tokens``).
+    Cached: one instance per name in a process.
+
+    Args:
+        name_or_path: a local folder, a hub id, or ``'pkg://<alias>'`` (see
+            :func:`~vlbert_e2e.utils.resolve_model_path`).
+
+    Returns:
+        The ``PreTrainedTokenizerFast``.
 
     Raises:
         ValueError: the tokenizer is not a fast one (word ids are needed).
@@ -141,6 +149,9 @@ def encode_text(tok, a: Text, b: Optional[Text] = None, *, max_length: int,
         where: names the record in errors.
         add_special_tokens: ``False``: no template tokens (bare word pieces, as the
             original VL-BERT's text-only corpus samples); ``max_length`` counts pieces.
+
+    Returns:
+        The :class:`EncodedText` of the sequence, ``L <= max_length`` tokens.
 
     Raises:
         BadSampleError: ``a`` or ``b`` is empty or blank, naming ``where``.

@@ -41,6 +41,23 @@ class Tokenize(BaseTransform):
         self.add_special_tokens = add_special_tokens
 
     def transform(self, results: dict) -> dict:
+        """Tokenise the sample's text.
+
+        Args:
+            results: reads ``text``, ``text_b`` (optional) and ``sample_id``,
+                ``ann_file``, ``img_path`` (optional, to name the record in errors).
+
+        Returns:
+            ``results`` with ``input_ids``, ``token_type_ids`` (0 on segment A, 1 from
+            segment B on) and ``word_ids`` (word index, unique across A and B; -1 on
+            special tokens), each an ``(L,)`` int64 array with ``L <= max_length``;
+            with ``mask_as_text_b``, also ``answer_position`` (int, index of the
+            ``[MASK]``).
+
+        Raises:
+            BadSampleError: ``text`` (or ``text_b``) is empty or blank.
+            ValueError: ``max_length`` leaves no room for text.
+        """
         tok = build_tokenizer(self.tokenizer_name)
         enc = encode_text(tok, results.get('text'), results.get('text_b'),
                           max_length=self.max_length, b_is_mask=self.mask_as_text_b,

@@ -18,6 +18,10 @@ class TokenizeChoices(BaseTransform):
     blank question or choice raises :class:`BadSampleError` naming the record.
     Padding uses the tokenizer's pad id (the preprocessor derives the attention mask
     from it).
+
+    Args:
+        tokenizer: HF folder or hub id of a fast tokenizer.
+        max_length: the most tokens of each ``[CLS] A [SEP] choice [SEP]``.
     """
 
     def __init__(self, tokenizer: str, max_length: int = 64) -> None:
@@ -25,6 +29,25 @@ class TokenizeChoices(BaseTransform):
         self.max_length = max_length
 
     def transform(self, results: dict) -> dict:
+        """Tokenise the question with each of the ``C`` choices.
+
+        Args:
+            results: reads ``words_a``, ``word_boxes_a``, ``choices_words`` and
+                ``choices_word_boxes`` (words and per word its RoI index, as
+                :class:`~vlbert_e2e.datasets.VCRDataset` writes them).
+
+        Returns:
+            ``results`` with ``input_ids`` (pad id after each row's end),
+            ``token_type_ids`` (0 on A, 1 on the choice, 0 as padding) and
+            ``text_box_index`` (the RoI index of each piece's word; 0 on special
+            tokens and padding), each a ``(C, L)`` int64 array, ``L`` the longest
+            row (``<= max_length``).
+
+        Raises:
+            BadSampleError: the question or a choice is blank, naming the record and
+                the choice.
+            ValueError: ``max_length`` leaves no room for text.
+        """
         tok = build_tokenizer(self.tokenizer_name)
         rows = []
         for i, (words, boxes) in enumerate(zip(results['choices_words'],

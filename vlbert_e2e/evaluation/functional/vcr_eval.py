@@ -9,6 +9,17 @@ def vcr_joint_accuracy(q2a: Mapping[str, Mapping], qa2r: Mapping[str, Mapping]
     ``q2a`` / ``qa2r`` map ``annot_id`` -> ``{'pred': int, 'label': int}``. Q->AR counts
     a question right only when both its answer and its rationale are right; it is
     computed over the ``annot_id`` present in both (an id missing from either raises).
+
+    Args:
+        q2a: the Q->A results (``VCRAccuracy(mode='q2a', outfile_prefix=...)``'s file).
+        qa2r: the QA->R results of the same questions.
+
+    Returns:
+        ``{'q2a': float, 'qa2r': float, 'q2ar': float}``, each in percent (0 when
+        both are empty).
+
+    Raises:
+        KeyError: an ``annot_id`` is in only one of ``q2a`` and ``qa2r``.
     """
     missing = set(q2a) ^ set(qa2r)
     if missing:

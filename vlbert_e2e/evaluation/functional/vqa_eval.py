@@ -35,6 +35,10 @@ _CONTRACTIONS = {w.replace("'", '').replace('’', ''): w for w in _CONTRACTED}
 
 
 def process_punctuation(text: str) -> str:
+    """The official ``processPunctuation``: each punctuation mark of ``_PUNCT`` is
+    removed when it touches a space or the text has a digit-comma-digit, else replaced
+    by a space; a period not followed by a digit is removed (the official pattern's
+    look-behind is mistyped, so a digit before it does not matter). Case is kept."""
     out = text
     for p in _PUNCT:
         if (p + ' ' in text or ' ' + p in text) or _COMMA_STRIP.search(text) is not None:
@@ -45,6 +49,10 @@ def process_punctuation(text: str) -> str:
 
 
 def process_digit_article(text: str) -> str:
+    """The official ``processDigitArticle``: lower-cased, number words (``'none'``,
+    ``'zero'`` ... ``'ten'``) become digits, articles (a, an, the) are dropped and
+    apostrophe-less contractions get their apostrophe back (``dont`` -> ``don’t``);
+    words are re-joined with single spaces."""
     words = [_NUMBERS.get(w, w) for w in text.lower().split()]
     words = [_CONTRACTIONS.get(w, w) for w in words if w not in _ARTICLES]
     return ' '.join(words)
@@ -57,7 +65,16 @@ def normalize_answer(text: str) -> str:
 
 
 def vqa_accuracy(pred: str, gt_answers: Sequence[str]) -> float:
-    """Official accuracy of one predicted answer against the 10 human answers."""
+    """Official accuracy of one predicted answer against the human answers.
+
+    Args:
+        pred: the predicted answer (normalised here with :func:`normalize_answer`).
+        gt_answers: the human answers (10 in VQA v2), as given.
+
+    Returns:
+        The mean over the leave-one-out subsets of ``min(1, #matches / 3)``: a
+        fraction in ``[0, 1]`` (0.0 when ``gt_answers`` is empty).
+    """
     res = normalize_answer(pred)
     gts = list(gt_answers)
     if len(set(gts)) > 1:
@@ -71,6 +88,10 @@ def vqa_accuracy(pred: str, gt_answers: Sequence[str]) -> float:
 
 def soft_scores(gt_answers: Sequence[str]) -> Dict[str, float]:
     """Training target: the official accuracy each distinct (normalised) answer would
-    get, for every answer given by at least one annotator."""
+    get, for every answer given by at least one annotator.
+
+    Returns:
+        Normalised answer -> accuracy, a fraction in ``(0, 1]``.
+    """
     norm = [normalize_answer(a) for a in gt_answers]
     return {a: vqa_accuracy(a, norm) for a in set(norm)}

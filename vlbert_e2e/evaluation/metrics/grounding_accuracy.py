@@ -11,7 +11,13 @@ from vlbert_e2e.registry import METRICS
 @METRICS.register_module()
 class GroundingAccuracy(BaseMetric):
     """acc@IoU (percent) of ``pred_ref_box`` against the sample's ``ref_bbox`` (both in
-    original image coordinates). Use ``prefix`` to name the split (e.g. ``testA``)."""
+    original image coordinates). Use ``prefix`` to name the split (e.g. ``testA``).
+
+    Args:
+        iou_thr: a prediction is a hit when its IoU with ``ref_bbox`` is at least this.
+        collect_device: MMEngine's, ``'cpu'`` or ``'gpu'``.
+        prefix: the metric names' prefix (default ``'refcoco'``).
+    """
     default_prefix = 'refcoco'
 
     def __init__(self, iou_thr: float = 0.5, collect_device: str = 'cpu',
@@ -20,6 +26,9 @@ class GroundingAccuracy(BaseMetric):
         self.iou_thr = iou_thr
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Store the IoU of each grounding sample's ``pred_ref_box`` (4 numbers,
+        x1y1x2y2) with its ``ref_bbox``; samples without ``ref_bbox`` (another task's)
+        are passed over."""
         for s in data_samples:
             if 'ref_bbox' not in s:  # another task's sample in a multi-task loader
                 continue
@@ -28,5 +37,7 @@ class GroundingAccuracy(BaseMetric):
             self.results.append(float(bbox_overlaps(pred, gt)[0, 0]))
 
     def compute_metrics(self, results: List[float]) -> dict:
+        """Returns ``{'acc@<iou_thr>': float}`` (e.g. ``acc@0.5``): the percentage of
+        samples whose IoU reaches ``iou_thr`` (0.0 without samples)."""
         hits = sum(iou >= self.iou_thr for iou in results)
         return {f'acc@{self.iou_thr:g}': 100.0 * hits / max(len(results), 1)}

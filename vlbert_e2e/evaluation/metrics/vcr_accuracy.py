@@ -13,7 +13,14 @@ class VCRAccuracy(BaseMetric):
     """Accuracy (percent) of ``pred_choice`` against ``label`` for one mode. With
     ``outfile_prefix``, ``<prefix>.json`` maps ``annot_id`` -> ``{pred, label, scores}``;
     ``tools/analysis_tools/vcr_joint_accuracy.py`` joins a Q->A and a QA->R file into
-    Q->AR."""
+    Q->AR.
+
+    Args:
+        mode: ``'q2a'`` or ``'qa2r'``; the metric's name.
+        outfile_prefix: when set, write the results file ``<prefix>.json``.
+        collect_device: MMEngine's, ``'cpu'`` or ``'gpu'``.
+        prefix: the metric names' prefix (default ``'vcr'``).
+    """
     default_prefix = 'vcr'
 
     def __init__(self, mode: str = 'q2a', outfile_prefix: Optional[str] = None,
@@ -22,6 +29,9 @@ class VCRAccuracy(BaseMetric):
         self.mode, self.outfile_prefix = mode, outfile_prefix
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Store each sample's ``annot_id``, ``pred_choice`` (int), ``label`` (int,
+        or ``None`` without ground truth) and ``pred_choice_scores`` (``C`` floats,
+        one per choice)."""
         for s in data_samples:
             label = s.get('label')
             self.results.append(dict(
@@ -30,6 +40,12 @@ class VCRAccuracy(BaseMetric):
                 scores=[float(x) for x in s['pred_choice_scores']]))
 
     def compute_metrics(self, results: List[dict]) -> dict:
+        """Write the results file (with ``outfile_prefix``) and score.
+
+        Returns:
+            ``{mode: float}``, the accuracy in percent over the samples with a label;
+            ``{}`` when none has one (the test split).
+        """
         if self.outfile_prefix:
             path = f'{self.outfile_prefix}.json'
             with open(path, 'w') as f:

@@ -32,6 +32,8 @@ class VQAAccuracy(BaseMetric):
             annotations' ``question_type``, e.g. ``"how many"``; the official script's
             ``perQuestionType``) as ``accuracy_qtype_<type>`` (spaces -> ``_``); the
             samples need ``question_type`` in their meta keys.
+        collect_device: MMEngine's, ``'cpu'`` or ``'gpu'``.
+        prefix: the metric names' prefix (default ``'vqa'``).
     """
     default_prefix = 'vqa'
 
@@ -42,6 +44,10 @@ class VQAAccuracy(BaseMetric):
         self.per_question_type = per_question_type
 
     def process(self, data_batch, data_samples: Sequence) -> None:
+        """Store each VQA sample's ``question_id``, predicted answer (``pred_answer``,
+        else ``metainfo['answers'][pred_answer_index]``), ``gt_answers``,
+        ``answer_type`` and ``question_type``; samples without ``question_id``
+        (another task's) are passed over."""
         for s in data_samples:  # MMEngine's evaluator hands over ``to_dict()`` samples
             if 'question_id' not in s:  # another task's sample in a multi-task loader
                 continue
@@ -56,6 +62,16 @@ class VQAAccuracy(BaseMetric):
                 question_type=s.get('question_type')))
 
     def compute_metrics(self, results: List[dict]) -> dict:
+        """Write the results file (with ``outfile_prefix``) and score.
+
+        Returns:
+            In percent, over the samples with ``gt_answers``: ``accuracy``, and
+            ``accuracy_<answer type>`` per type (``/`` -> ``_``: ``accuracy_yes_no``,
+            ``accuracy_number``, ``accuracy_other``; ``accuracy_unknown`` for samples
+            without a type); with ``per_question_type`` also
+            ``accuracy_qtype_<question type>``. ``{}`` when no sample has ground
+            truth (test-dev/std).
+        """
         if self.outfile_prefix:
             path = f'{self.outfile_prefix}.json'
             with open(path, 'w') as f:

@@ -16,6 +16,14 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     ``device_ids=[LOCAL_RANK]``, both of which fail without CUDA. The Runner skips its
     own ``init_dist`` once a group exists; everything else (DDP, samplers, rank-0-only
     logging and checkpoints) stays MMEngine's.
+
+    Args:
+        cfg: the run's config; ``cfg.model_wrapper_cfg`` is set (when unset) to
+            ``MMDistributedDataParallel`` without ``device_ids``.
+
+    Raises:
+        KeyError: ``RANK`` or ``WORLD_SIZE`` is not in the environment (not started
+            by torchrun) and no process group exists yet.
     """
     if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
         return

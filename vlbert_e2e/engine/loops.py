@@ -16,6 +16,7 @@ class VLValLoop(ValLoop):
     loop would hand the model an empty batch)."""
 
     def run_iter(self, idx, data_batch) -> None:
+        """``ValLoop.run_iter`` unless every sample of ``data_batch`` was skipped."""
         if not _all_skipped(data_batch):
             super().run_iter(idx, data_batch)
 
@@ -25,5 +26,6 @@ class VLTestLoop(TestLoop):
     """MMEngine's ``TestLoop``; a batch with no sample left is passed over."""
 
     def run_iter(self, idx, data_batch) -> None:
+        """``TestLoop.run_iter`` unless every sample of ``data_batch`` was skipped."""
         if not _all_skipped(data_batch):
             super().run_iter(idx, data_batch)

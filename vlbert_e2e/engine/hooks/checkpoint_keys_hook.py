@@ -29,6 +29,13 @@ class CheckpointKeysHook(Hook):
         self.partial_load, self.hint = partial_load, hint
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Check ``checkpoint`` (its ``state_dict``, or itself when bare) against the
+        runner's model (unwrapped from DDP/FSDP wrappers).
+
+        Raises:
+            CheckpointError: a missing, unexpected or reshaped key, unless
+                ``partial_load``.
+        """
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         path = getattr(runner, '_load_from', None) or 'being loaded'
         check_checkpoint_keys(model.state_dict(), state_dict_of(checkpoint), path,

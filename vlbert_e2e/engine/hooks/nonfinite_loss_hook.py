@@ -29,6 +29,13 @@ class NonFiniteLossHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
+        """Check the ``loss*`` entries of ``outputs`` (the parsed log vars of the
+        train step: floats or 0-d tensors); nothing to do without outputs.
+
+        Raises:
+            NonFiniteLossError: a value is NaN or inf (after the sum over ranks),
+                naming each such key, the 1-based iteration and the last checkpoint.
+        """
         if not outputs:
             return
         keys = sorted(k for k in outputs if k.startswith('loss'))

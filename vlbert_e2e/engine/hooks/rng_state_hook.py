@@ -62,13 +62,19 @@ class RNGStateHook(Hook):
         self._pending = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Put this process's generator states into ``checkpoint['rng_state']``
+        (``python``, ``numpy``, ``torch`` and, once CUDA is initialised, ``cuda``)."""
         checkpoint['rng_state'] = _rng_state()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Keep ``checkpoint['rng_state']`` (on rank 0) for :meth:`before_train`."""
         if 'rng_state' in checkpoint and runner.rank == 0:
             self._pending = checkpoint['rng_state']
 
     def before_train(self, runner) -> None:
+        """On a resumed run (iteration or epoch above 0), restore the kept state:
+        right away for an epoch loop, after the replayed batches for an iteration
+        loop. A state loaded for a run that starts at 0 (``load_from``) is dropped."""
         if self._pending is None or (runner.iter == 0 and runner.epoch == 0):
             self._pending = None  # nothing to resume (e.g. ``load_from`` fine-tuning)
             return

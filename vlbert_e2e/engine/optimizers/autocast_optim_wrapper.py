@@ -31,6 +31,10 @@ class AutocastOptimWrapper(OptimWrapper):
             ``'auto'`` (default) turns it on where the device computes bf16 natively:
             a CUDA GPU with bf16 support, or a CPU with AVX512-BF16 or AMX.
         **kwargs: ``OptimWrapper`` arguments (``optimizer``, ``clip_grad``, ...).
+
+    Raises:
+        ValueError: ``dtype`` is not bfloat16, or ``enabled`` is not ``True``,
+            ``False`` or ``'auto'``.
     """
 
     def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
@@ -48,6 +52,9 @@ class AutocastOptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model: nn.Module):
+        """``OptimWrapper.optim_context`` (gradient accumulation) with
+        ``autocast(device_type, bfloat16)`` on the device of ``model``'s first
+        parameter, on or off as ``enabled`` says; the first call logs which."""
         device = next(model.parameters()).device.type
         on = native_bf16(device) if self.enabled == 'auto' else self.enabled
         if not self._logged:

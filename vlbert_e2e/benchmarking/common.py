@@ -11,18 +11,26 @@ DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 
 
 def sync_of(device: str) -> Callable[[], None]:
+    """The call that waits for ``device``'s queued work before a clock is read:
+    ``torch.cuda.synchronize`` for ``'cuda'``/``'cuda:N'``, a no-op otherwise."""
     return torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
 
 
 def autocast_ctx(device: str, dtype: str):
-    """``torch.autocast`` for 'bf16'/'fp16', nothing for 'fp32'."""
+    """``torch.autocast`` for 'bf16'/'fp16', nothing for 'fp32'.
+
+    Args:
+        device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        dtype: ``'fp32'``, ``'bf16'`` or ``'fp16'`` (another raises ``KeyError``).
+    """
     if dtype == 'fp32':
         return nullcontext()
     return torch.autocast(device.split(':')[0], dtype=DTYPES[dtype])
 
 
 def time_fn(fn: Callable[[], None], steps: int, warmup: int, device: str) -> float:
-    """Mean seconds per call of ``fn`` after ``warmup`` untimed calls."""
+    """Mean wall seconds per call of ``fn`` over ``steps`` timed calls, after
+    ``warmup`` untimed ones (``device`` synchronised before each clock read)."""
     sync = sync_of(device)
     for _ in range(warmup):
         fn()

@@ -19,7 +19,17 @@ CAPTION = 'a small dog runs across the green grass next to a red ball in the par
 
 
 def write_jpegs(root: str, n: int, size=(480, 640), boxes: int = 10) -> str:
-    """``n`` photo-like JPEGs (smoothed noise, quality 90) + a CC JSON-lines manifest."""
+    """``n`` photo-like JPEGs (smoothed noise, quality 90) + a CC JSON-lines manifest.
+
+    Args:
+        root: the folder to write ``000000.jpg`` ... and ``manifest.jsonl`` into.
+        n: number of images.
+        size: ``(H, W)`` of every image in pixels.
+        boxes: given boxes per image (random, x1y1x2y2 pixels, label 0).
+
+    Returns:
+        The path of ``manifest.jsonl``.
+    """
     rng = np.random.default_rng(0)
     h, w = size
     with open(os.path.join(root, 'manifest.jsonl'), 'w') as f:
@@ -39,7 +49,22 @@ def bench_data_pipeline(dataset_config: str = 'configs/_base_/datasets/cc-text_p
                         tokenizer: str = 'pkg://minilm-l6', n_images: int = 64,
                         num_workers: int = 1, batch_size: int = 8, epochs: int = 2) -> dict:
     """Samples/s of the caption dataloader with ``num_workers`` workers (0: in the main
-    process); the first epoch warms up (worker start, tokenizer load) and is not timed."""
+    process); the first epoch warms up (worker start, tokenizer load) and is not timed.
+
+    Args:
+        dataset_config: config whose ``cc_pipeline`` is run (its ``tokenizer``
+            entries replaced by ``tokenizer``).
+        tokenizer: HF folder, hub id or ``'pkg://<alias>'``.
+        n_images: 480x640 JPEGs written to a temporary folder, each an epoch's sample.
+        num_workers, batch_size: the ``DataLoader``'s.
+        epochs: passes over the images; all but the first are timed (needs >= 2).
+
+    Returns:
+        ``data_workers``, ``data_samples_per_s`` and
+        ``data_samples_per_s_per_worker`` (samples per second, rounded to 0.1) and
+        ``data_image_shape`` (the first sample's packed ``inputs`` shape,
+        ``[3, H, W]``).
+    """
     cfg = Config.fromfile(dataset_config)
     pipeline = copy.deepcopy(cfg.cc_pipeline)
     for t in pipeline:

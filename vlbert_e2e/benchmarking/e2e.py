@@ -1,4 +1,17 @@
-"""Full training steps and the demo's inference path of a model config."""
+"""Full training steps and the demo's inference path of a model config.
+
+:func:`bench_e2e` times a training step (detector + encoder + heads + AdamW) on
+:func:`synthetic_batch` (``checkpointing`` turns on gradient
+checkpointing in the encoder and the detector's ResNet stages) and returns the settings
+(``config``, ``dtype``, ``img_size``, ``batch_size``, ``num_boxes``, ``checkpointing``,
+``params_m``: parameters in millions) and ``train_s_per_step`` (seconds),
+``train_samples_per_s``, ``train_gflop_per_step`` (GFLOP counted by
+:func:`~.common.step_flops`), ``mm_gflops`` (GFLOP/s of a plain matmul),
+``train_mm_utilisation`` (achieved / matmul FLOP/s, a fraction), ``forward_share`` and
+the ``detector_``/``encoder_``/``heads_forward_share`` and ``glue_share`` (fractions of
+a training step's wall time), ``predict_s_per_step`` (seconds) and ``peak_memory_mb``
+(MiB).
+"""
 import os
 import tempfile
 import time
@@ -19,7 +32,15 @@ from .common import autocast_ctx, matmul_rate, peak_memory_mb, step_flops, sync_
 
 def synthetic_batch(batch_size: int, img_size: Sequence[int], num_boxes: int,
                     num_tokens: int, vocab: int) -> dict:
-    """Random pixels, token ids (every 7th an MLM target) and ``num_boxes`` given boxes."""
+    """Random pixels, token ids (every 7th an MLM target) and ``num_boxes`` given boxes.
+
+    Returns:
+        ``dict(inputs, data_samples)`` as the model's data preprocessor takes it:
+        ``batch_size`` uint8 ``(3, H, W)`` images (``img_size = (H, W)``) and
+        :class:`VLDataSample` s with ``input_ids``/``token_type_ids``/``mlm_labels``
+        of shape ``(num_tokens,)`` (ids in ``[1000, min(vocab, 20000))``) and
+        ``gt_boxes`` ``(num_boxes, 4)`` (x1y1x2y2 pixels, at least 8 wide and high).
+    """
     g = torch.Generator().manual_seed(0)
     h, w = img_size
     inputs, samples = [], []
@@ -41,7 +62,14 @@ def synthetic_batch(batch_size: int, img_size: Sequence[int], num_boxes: int,
 
 class SectionTimer:
     """Wall time of forward sections by category, counting only the outermost timed
-    call (a detector loss that calls the RPN's forward is counted once)."""
+    call (a detector loss that calls the RPN's forward is counted once).
+
+    Args:
+        sync: called before each clock read (:func:`~.common.sync_of`).
+
+    Attributes:
+        totals: category -> seconds summed over the timed calls.
+    """
 
     def __init__(self, sync):
         self.sync, self.depth, self.totals = sync, 0, {}
@@ -59,10 +87,12 @@ class SectionTimer:
             self.totals[cat] = self.totals.get(cat, 0.0) + time.perf_counter() - self.t0
 
     def module(self, module, cat):
+        """Time every forward of ``module`` (forward hooks) under category ``cat``."""
         module.register_forward_pre_hook(lambda *_: self._enter())
         module.register_forward_hook(lambda *_: self._exit(cat))
 
     def method(self, obj, name, cat):
+        """Replace ``obj.<name>`` by a wrapper that times each call under ``cat``."""
         fn = getattr(obj, name)
 
         def timed(*args, **kwargs):
@@ -75,6 +105,9 @@ class SectionTimer:
 
 
 def build_model(config: str, cfg_options: Optional[dict], device: str):
+    """``(cfg, model)``: ``config`` read and ``cfg_options`` merged, an
+    ``MLMHead`` added when the model has no ``mlm`` head, the model built in the
+    ``vlbert_e2e`` scope and moved to ``device``."""
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -107,9 +140,9 @@ def bench_e2e(config: str, device: str = 'cpu', dtype: str = 'fp32', batch_size:
               img_size: Sequence[int] = (600, 800), num_boxes: int = 36, num_tokens: int = 32,
               steps: int = 2, warmup: int = 1, checkpointing: bool = False,
               cfg_options: Optional[dict] = None, checkpoint: Optional[str] = None) -> dict:
-    """Samples/s, peak memory, FLOP utilisation and the forward split of a training
-    step (detector + encoder + heads + AdamW) and of a predict call; with the weights of
-    ``checkpoint`` when given (keys it lacks keep their initial values, logged)."""
+    """Samples/s, peak memory, FLOP utilisation and forward split of a training step
+    and a predict call (with ``checkpoint``'s weights when given: keys it lacks keep
+    their initial values, logged); keys and units: see the module docstring."""
     opts = dict(cfg_options or {})
     if checkpointing:
         opts.update({'model.vl_bert.gradient_checkpointing': True,
@@ -193,7 +226,16 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
     with random weights or those of ``checkpoint`` (partial load: its VQA head may
     differ from the benchmark's). ``proposer``: ``(mmdet config[, checkpoint])``, the
     proposer route. Wall and CPU seconds (the CPU figure is less sensitive to other
-    processes) and the load average around the run."""
+    processes) and the load average around the run.
+
+    Returns:
+        ``config``, ``image`` (``[H, W]``), ``route`` (the box source),
+        ``det_boxes``, ``proposer``, ``pooled_boxes`` (boxes pooled in the last
+        call), ``threads`` (torch's), ``infer_s_per_image`` (wall seconds),
+        ``infer_cpu_s_per_image`` (CPU seconds of this process), ``infer_model_s``
+        and ``infer_preprocess_s`` (the inferencer's own timings of the last call,
+        seconds) and ``load_avg_1min`` (``[before, after]``).
+    """
     from vlbert_e2e.apis import VLBertInferencer
     cfg = Config.fromfile(config)
     if cfg_options:

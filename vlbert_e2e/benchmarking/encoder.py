@@ -12,7 +12,15 @@ def bench_encoder_vs_peer(device: str = 'cpu', dtype: str = 'fp32', batch: int =
                           hidden: int = 768, steps: int = 3, warmup: int = 1) -> dict:
     """Forward+backward time of both encoders at the same size, input and dtype, and
     our encoder's achieved FLOP/s against a same-run ``torch.mm``. Dropout is off in
-    both (it is not what is being compared)."""
+    both (it is not what is being compared).
+
+    Returns:
+        ``encoder_ours_s`` and ``encoder_peer_s`` (seconds per forward+backward),
+        ``encoder_ratio_ours_over_peer``, ``encoder_gflop_per_step`` (GFLOP),
+        ``encoder_gflops`` (achieved GFLOP/s), ``mm_gflops`` (GFLOP/s of a plain
+        matmul), ``encoder_mm_utilisation`` (their ratio, a fraction) and
+        ``ours_attention``/``peer_attention`` (the attention implementations used).
+    """
     size = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=hidden // 64,
                 intermediate_size=4 * hidden, hidden_dropout_prob=0.0,
                 attention_probs_dropout_prob=0.0)

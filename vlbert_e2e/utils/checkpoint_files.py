@@ -26,7 +26,17 @@ from mmengine.logging import print_log
 
 def atomic_write(data: Union[bytes, str], path: str) -> None:
     """Write ``data`` to ``path`` so that a reader (or a kill) sees the old file or the
-    whole new one, never a part."""
+    whole new one, never a part.
+
+    Args:
+        data: the content; a ``str`` is written UTF-8 encoded.
+        path: the file (``~`` expanded); missing parent folders are created. The new
+            file gets the permissions ``open()`` would give it (``0o666 & ~umask``).
+
+    Raises:
+        OSError: the folder cannot be created or written; the temporary file is
+            removed and ``path`` is left as it was.
+    """
     path = osp.abspath(osp.expanduser(str(path)))
     os.makedirs(osp.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix=f'.{osp.basename(path)}.',
@@ -51,9 +61,12 @@ class AtomicLocalBackend(LocalBackend):
     """MMEngine's ``LocalBackend`` with atomic ``put``/``put_text``."""
 
     def put(self, obj: bytes, filepath) -> None:
+        """Write the bytes ``obj`` to ``filepath`` with :func:`atomic_write`."""
         atomic_write(obj, str(filepath))
 
     def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        """Write ``obj`` encoded with ``encoding`` to ``filepath`` with
+        :func:`atomic_write`."""
         atomic_write(obj.encode(encoding), str(filepath))
 
 

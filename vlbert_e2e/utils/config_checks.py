@@ -23,7 +23,12 @@ class ConfigKeyError(ConfigError):
 
 
 def load_config(path: str) -> Config:
-    """``Config.fromfile`` with one-line errors for a missing or unparsable file."""
+    """``Config.fromfile`` with one-line errors for a missing or unparsable file.
+
+    Raises:
+        ConfigError: ``path`` is not a file, or reading it raises ``SyntaxError``,
+            ``OSError``, ``KeyError`` or ``NameError`` (naming the file and the error).
+    """
     import os.path as osp
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
@@ -88,7 +93,18 @@ def check_cfg_options(cfg: Config, options: dict) -> dict:
     A key must exist, except a new key under a plain dict (no ``type``, e.g.
     ``randomness.deterministic``) or an argument the ``type``'s class accepts; a key
     written ``+a.b`` is added without checks. A value must have the type of the one it
-    replaces (numbers mix, ``None`` goes anywhere). Raises :class:`ConfigKeyError`.
+    replaces (numbers mix, ``None`` goes anywhere).
+
+    Args:
+        cfg: the config the options will be merged into (not changed here).
+        options: dotted key -> value, as ``DictAction`` parses ``--cfg-options``.
+
+    Returns:
+        The options with the ``+`` of added keys removed.
+
+    Raises:
+        ConfigKeyError: an unknown key (with the closest existing one, when there is
+            one), a key through a value that is not a dict, or a value of another type.
     """
     out, tree = {}, cfg.to_dict()
     for key, value in options.items():
@@ -150,7 +166,11 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
     """Turn the ``TypeError`` of a registry build with an argument the class does not
     take ("X.__init__() got an unexpected keyword argument 'foo'", or MMEngine's
     "class `X` in ...: ..." wrapping of it) into a :class:`ConfigKeyError` naming the config
-    key(s). Other errors pass unchanged."""
+    key(s). Other errors pass unchanged.
+
+    Raises:
+        ConfigKeyError: from such a ``TypeError`` raised inside the ``with`` block.
+    """
     try:
         yield
     except TypeError as e:
@@ -166,6 +186,11 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
 
 
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:
-    """``cfg.merge_from_dict(options)`` after :func:`check_cfg_options`."""
+    """``cfg.merge_from_dict(options)`` after :func:`check_cfg_options` (nothing for
+    ``None`` or ``{}``).
+
+    Raises:
+        ConfigKeyError: see :func:`check_cfg_options`; ``cfg`` is then unchanged.
+    """
     if options:
         cfg.merge_from_dict(check_cfg_options(cfg, options))

@@ -15,7 +15,16 @@ def load_hf_state_dict(path: str) -> Dict[str, torch.Tensor]:
     """State dict of the weights file in ``path`` (safetensors first), read by
     :func:`~vlbert_e2e.utils.load_checkpoint_file` (a bad file raises its
     ``CheckpointError``). A hub id goes through HF's cache (no download when
-    ``HF_HUB_OFFLINE=1``)."""
+    ``HF_HUB_OFFLINE=1``).
+
+    Returns:
+        Parameter name -> tensor, with the names the HF model class uses.
+
+    Raises:
+        FileNotFoundError: neither ``model.safetensors`` nor ``pytorch_model.bin`` is
+            in ``path``.
+        CheckpointError: the file found is not a usable checkpoint.
+    """
     path = resolve_model_path(path)
     for name in CANDIDATES:
         if os.path.isdir(path):

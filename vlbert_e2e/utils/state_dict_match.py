@@ -44,7 +44,14 @@ def _fmt(groups: Dict[str, int]) -> str:
 
 @dataclass
 class KeyMismatch:
-    """How a checkpoint's state dict differs from a model's."""
+    """How a checkpoint's state dict differs from a model's; false when it does not.
+
+    Attributes:
+        missing: key group (:func:`key_groups`) -> count, keys of the model only.
+        unexpected: key group -> count, keys of the checkpoint only.
+        reshaped: ``(key, checkpoint shape, model shape)`` of every key whose shapes
+            differ.
+    """
     missing: Dict[str, int] = field(default_factory=dict)  # group -> count, model only
     unexpected: Dict[str, int] = field(default_factory=dict)  # checkpoint only
     reshaped: List[Tuple[str, tuple, tuple]] = field(default_factory=list)  # key, ckpt, model
@@ -63,6 +70,8 @@ class KeyMismatch:
         return out
 
     def summary(self) -> str:
+        """All differences on one line (``'missing ...; unexpected ...; other shapes:
+        <first key> ... and N more'``), for an error message."""
         parts = []
         if self.missing:
             parts.append(f'missing {_fmt(self.missing)}')
@@ -121,7 +130,12 @@ def apply_checkpoint(model: nn.Module, checkpoint: Mapping, path: str, partial: 
                      hint: str = '') -> dict:
     """Load a checkpoint dict read from ``path`` into ``model`` after
     :func:`check_checkpoint_keys`; returns its ``meta`` (``{}`` if none). With
-    ``partial``, keys of another shape are skipped, not loaded."""
+    ``partial``, keys of another shape are skipped, not loaded. DDP's ``module.``
+    prefix is removed from the checkpoint's keys.
+
+    Raises:
+        CheckpointError: the keys do not match the model and ``partial`` is false.
+    """
     own = model.state_dict()
     sd = {MODULE_PREFIX.sub('', k): v for k, v in state_dict_of(checkpoint).items()}
     check_checkpoint_keys(own, sd, path, partial, hint)
@@ -133,5 +147,11 @@ def apply_checkpoint(model: nn.Module, checkpoint: Mapping, path: str, partial: 
 
 
 def load_weights(model: nn.Module, path: str, partial: bool = False, hint: str = '') -> dict:
-    """:func:`load_checkpoint_file` then :func:`apply_checkpoint`."""
+    """:func:`load_checkpoint_file` then :func:`apply_checkpoint`; returns the
+    checkpoint's ``meta`` (``{}`` if none).
+
+    Raises:
+        CheckpointError: ``path`` is not a usable checkpoint file, or its keys do not
+            match the model and ``partial`` is false.
+    """
     return apply_checkpoint(model, load_checkpoint_file(path), path, partial, hint)

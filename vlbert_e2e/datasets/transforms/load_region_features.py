@@ -48,7 +48,8 @@ class LoadRegionFeatures(BaseTransform):
     Raises:
         FileNotFoundError: a ``tsv`` file does not exist (when built).
         ValueError: both or neither of ``tsv`` and ``npz``; an ``npz`` without
-            ``{image_id}``; ``index_file`` with more than one ``tsv``; an
+            ``{image_id}``; ``index_file`` with more than one ``tsv``; ``fields``
+            without one of the standard columns; an
             ``on_bad_sample`` other than ``'raise'``/``'skip'``.
     """
 

@@ -97,6 +97,7 @@ class BottomUpTSV:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
+        ValueError: ``fields`` lacks one of :data:`FIELDNAMES`.
     """
 
     def __init__(self, path: str, fields: Sequence[str] = FIELDNAMES,

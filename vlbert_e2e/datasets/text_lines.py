@@ -11,6 +11,18 @@ def read_text_lines(path: str, on_bad: Optional[Callable[[BadSampleError], None]
     Python's text mode would raise ``UnicodeDecodeError`` with a byte offset and no
     line; here a line that is not UTF-8 becomes a :class:`BadSampleError` naming the
     file and line, raised, or passed to ``on_bad`` (which logs and counts a skip).
+
+    Args:
+        path: the file.
+        on_bad: called with each undecodable line's error (that line is then left
+            out); ``None``: the error is raised.
+
+    Yields:
+        ``(1-based line number, line)``, the line with its newline.
+
+    Raises:
+        BadSampleError: a line is not UTF-8 and ``on_bad`` is ``None``.
+        FileNotFoundError: ``path`` does not exist.
     """
     with open(path, 'rb') as f:
         for i, raw in enumerate(f, 1):

@@ -180,7 +180,7 @@ def test_vcr_pre_split_words_path(tmp_path, tok_name):
     assert boxes[n_a + tok.num_special_tokens_to_add(pair=True) - 1] == 1  # "circle1" -> RoI 1
 
 
-@pytest.mark.parametrize('blank', ['', '   ', '\u200b\u200b', '\x00\x07', '\u200b\u0301'])
+@pytest.mark.parametrize('blank', ['', '   ', '\u200b\u200b', '\x00\x07', '\u200b\u0301', None])
 def test_blank_text_is_empty_text_in_tokenize(blank, tok_name):
     with pytest.raises(BadSampleError, match='record 7 of f.json.*empty text'):
         Tokenize(tok_name)(dict(text=blank, sample_id=7, ann_file='f.json'))

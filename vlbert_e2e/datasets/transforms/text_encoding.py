@@ -103,8 +103,10 @@ def _segment(tok, text: Text, keep_mask: bool) -> Tuple[Optional[Encoding], List
     """One segment without special tokens (``None`` when blank) and the word index of
     each of its tokens (for pre-split words, the index in ``text``; blank words are
     left out)."""
+    if text is None or (not isinstance(text, str) and not isinstance(text, Sequence)):
+        return None, []  # no text at all (a record without it): reported as empty
     if not isinstance(text, str):
-        kept = [i for i, w in enumerate(text) if not is_blank(str(w))]
+        kept = [i for i, w in enumerate(text) if w is not None and not is_blank(str(w))]
         if not kept:
             return None, []
         # a space before every word but the first, as inside a sentence (byte-level

@@ -104,7 +104,7 @@ class VLBertInferencer(BaseInferencer):
             raise InferenceError(f'config file not found: {config}')
         self.return_attention, self.attention_mode = return_attention, attention_mode
         self.device, self.score_thr, self.partial_load = device, score_thr, partial_load
-        self.checkpoint = self._read(checkpoint) if checkpoint else None  # before the model
+        self._ckpt = self._read(checkpoint) if checkpoint else None  # before the model
         self.proposer = None if proposer is None else _build_proposer(proposer)  # fail early
         super().__init__(config, checkpoint, device, scope='vlbert_e2e',
                          show_progress=show_progress)
@@ -126,9 +126,9 @@ class VLBertInferencer(BaseInferencer):
         (keys checked by :func:`~vlbert_e2e.utils.apply_checkpoint`)."""
         with DefaultScope.overwrite_default_scope('vlbert_e2e'):
             model = MODELS.build(cfg.model)
-        meta = apply_checkpoint(model, self.checkpoint, weights, self.partial_load,
-                                hint=" (is it the config's?)") if self.checkpoint else {}
-        self.checkpoint = None  # the weights are in the model now
+        meta = apply_checkpoint(model, self._ckpt, weights, self.partial_load,
+                                hint=" (is it the config's?)") if self._ckpt else {}
+        self._ckpt = None  # the weights are in the model now
         self.dataset_meta = meta.get('dataset_meta') or {}
         if not hasattr(model.region_encoder, 'box_source'):
             raise InferenceError(f'{type(model.region_encoder).__name__} reads precomputed '

@@ -8,6 +8,7 @@ stay readable on a 64 px thumbnail and on a 4000 px photograph alike (mmdet's ow
 background, as mmdet draws them; mmdet's area-adaptive scale (``_get_adaptive_scales``)
 shrinks a small box's label, floored at ``MIN_LABEL_SCALE``.
 """
+import textwrap
 from typing import Optional, Sequence, Tuple
 
 import cv2
@@ -63,12 +64,18 @@ def shared_visualizer() -> DetLocalVisualizer:
 def with_legend(img: np.ndarray, lines: Sequence[str], font: int,
                 colors: Optional[Sequence] = None) -> DetLocalVisualizer:
     """The shared visualizer holding ``img`` (RGB) above a dark strip that lists
-    ``lines``, one line per row, each in its colour (``colors``, default white)."""
-    step = int(font * 1.9)  # a line at 100 dpi is ~1.4 * font px high
+    ``lines``, each in its colour (``colors``, default white), a line longer than the
+    picture is wide wrapped onto more rows."""
+    colors = list(colors) if colors is not None else ['white'] * len(lines)
+    # a monospace character at 100 dpi is ~0.84 * font px wide, a row ~1.4 * font high
+    width = max(8, int((img.shape[1] - font) / (0.84 * font)))
+    rows = [(part, c) for line, c in zip(lines, colors)
+            for part in (textwrap.wrap(line, width) or [''])]
+    lines, colors = [r for r, _ in rows], [c for _, c in rows]
+    step = int(font * 1.9)
     strip = np.full((step * len(lines) + font, img.shape[1], 3), STRIP_GREY, np.uint8)
     vis = shared_visualizer()
     vis.set_image(np.concatenate([img, strip], 0) if lines else img)
-    colors = list(colors) if colors is not None else ['white'] * len(lines)
     for i, (line, color) in enumerate(zip(lines, colors)):
         vis.draw_texts(line, np.array([font // 2, img.shape[0] + font // 2 + i * step]),
                        font_sizes=font, colors=color, font_families='monospace')

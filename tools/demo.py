@@ -50,7 +50,10 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='outputs/demo')
     p.add_argument('--device', default='cpu')
     p.add_argument('--score-thr', type=float, default=0.3)
-    p.add_argument('--batch-size', type=int, default=4, help='pictures per model call')
+    p.add_argument('--batch-size', type=int, default=4,
+                   help='pictures per model call; pictures of other sizes are padded to '
+                        "the batch's largest, as in tools/test.py, which can move the "
+                        "detector's proposals a little (1: each picture alone)")
     p.add_argument('--montage-size', type=int, default=12, help='pictures in montage.jpg')
     p.add_argument('--montage-cols', type=int, default=4)
     p.add_argument('--show-attention', action='store_true',

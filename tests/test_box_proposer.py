@@ -125,13 +125,14 @@ def test_pooled_boxes_are_the_proposers(proposers, kind, tmp_path):
     vl_cfg.write_text(VL_CFG)
     inf = VLBertInferencer(str(vl_cfg), score_thr=0.0, proposer=dict(
         config=cfg, checkpoint=ckpt, topk=5, nms_iou=0.4, score_thr=0.01))
-    assert inf.model.region_encoder.box_source == 'given+proposer'
-    data = inf._sample(IMG, 'vqa', 'what is it?')
+    data = inf.pipeline(dict(img=IMG, task='vqa', text='what is it?'))
     s = data['data_samples']
     assert s.scale_factor == (1.375, 1.375) and s.img_shape == (132, 176)
-    with torch.no_grad():
+    with torch.no_grad(), inf.settings():  # the proposer's boxes for this block only
+        assert inf.model.region_encoder.box_source == 'given+proposer'
         b = inf.model.data_preprocessor(dict(inputs=[data['inputs']], data_samples=[s]))
         region = inf.model.encode(b['inputs'], b['data_samples']).region
+    assert inf.model.region_encoder.box_source == 'given'
     expect, inst = _reference_boxes(cfg, ckpt, cv2.imread(IMG), 1.375, (132, 176),
                                     0.01, 0.4, 5)
     assert len(expect) == 5

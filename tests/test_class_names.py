@@ -64,9 +64,9 @@ def test_demo_labels_eight_classes_with_one_name(tmp_path):
 
 def test_visualization_hook_labels_as_the_inferencer(tmp_path, monkeypatch):
     from mmengine.structures import InstanceData
-    from mmengine.visualization import Visualizer
 
     from vlbert_e2e.engine.hooks import VLVisualizationHook
+    from vlbert_e2e.engine.hooks import vl_visualization_hook as hook_module
     from vlbert_e2e.structures import VLDataSample
 
     class Runner:
@@ -79,14 +79,19 @@ def test_visualization_hook_labels_as_the_inferencer(tmp_path, monkeypatch):
 
     hook = VLVisualizationHook(draw=True, test_out_dir=str(tmp_path), score_thr=0.0)
     hook.before_test(Runner)
-    s = VLDataSample(metainfo=dict(img_path=IMG))
+    s = VLDataSample(metainfo=dict(img_path=IMG, text='is it a square?',
+                                   gt_answers=['yes'] * 7 + ['no'] * 3))
     s.pred_instances = InstanceData(bboxes=torch.tensor([[1., 1., 20., 20.], [5., 5., 30., 30.]]),
                                     scores=torch.tensor([0.9, 0.8]), labels=torch.tensor([0, 7]))
-    vis = Visualizer.get_instance('test_class_names_vis')
+    s.pred_answer, s.pred_answer_score = 'no', torch.tensor(0.6)
     drawn = []
-    monkeypatch.setattr(vis, 'draw_texts', lambda texts, *a, **k: drawn.append(texts))
+    draw = hook_module.draw_answer
+    monkeypatch.setattr(hook_module, 'draw_answer',
+                        lambda *a, **k: drawn.append(k) or draw(*a, **k))
     hook.after_test_iter(Runner, 0, {}, [s])
-    assert drawn[0] == ['square 0.90', 'class 7 0.80']
+    assert [lab for _, lab in drawn[0]['detections']] == ['square 0.90', 'class 7 0.80']
+    assert drawn[0]['lines'] == ['is it a square?', '-> no (score 0.600)']
+    assert drawn[0]['truth'] == 'yes' and drawn[0]['right'] is False
     assert (tmp_path / '000001.jpg').stat().st_size > 0
 
 

@@ -1,34 +1,61 @@
 """Ask a trained VL-BERT about raw image files.
 
-python tools/demo.py IMAGE_OR_DIR --config C --checkpoint K --task {vqa,ground,fill,detect}
-    --text "what color is the circle?" --out-dir DIR [--device cpu]
-    [--proposer MMDET_CONFIG MMDET_CHECKPOINT]   # boxes from a separate mmdet detector
+One question about a picture or a folder:
+  python tools/demo.py IMAGE_OR_DIR --config C --checkpoint K --task {vqa,ground,fill,detect}
+      --text "what color is the circle?" --out-dir DIR [--device cpu] [--batch-size N]
+      [--proposer MMDET_CONFIG MMDET_CHECKPOINT]   # boxes from a separate mmdet detector
+  prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem>.json;
+  with more than one picture also DIR/montage.jpg (the first --montage-size drawings).
 
-Prints the answer(s) and writes DIR/<image stem>.jpg (drawn) and DIR/<image stem>.json.
---show-attention also writes DIR/<image stem>_attention.jpg (the answering token's
-attention as a heat over the regions, top regions listed) and
-DIR/<image stem>_text_attention.png (text-to-text attention), and prints the top regions.
+Many (picture, question) pairs, one process, the model built once:
+  python tools/demo.py --questions PAIRS.json --config C --checkpoint K --out-dir DIR
+      [--task vqa] [--batch-size N] [--montage-size 12] [--montage-cols 4]
+  PAIRS.json is a JSON list, or JSON lines, of records
+      {"image": PATH, "question": TEXT, "answer": TRUE_ANSWER, "task": TASK, "id": NAME}
+  ("text" may stand for "question"; "answer", "task" (default --task) and "id" are
+  optional; relative image paths are taken from the current folder). Writes
+  DIR/<NNN>_<id or image stem>.jpg per record (question, answer and, with "answer", the
+  truth marked RIGHT/WRONG), DIR/montage.jpg (a grid of the first --montage-size
+  records) and DIR/answers.json (the results, in order, with "truth" and "correct"
+  where an answer was given, and the count of right answers).
 
-Given a folder, every file in it is tried; one that is not a readable image is named on
-one line (`skipped: ...`, to stderr) and the others are answered.
+--show-attention also writes <stem>_attention.jpg (the answering token's attention as
+a heat over the regions, top regions listed) and <stem>_text_attention.png (text-to-text
+attention), and prints the top regions.
+
+max_length, scale and tokenizer are those of the config's test pipeline. A file that
+is not a readable picture is named on one line (`skipped: ...`, to stderr) in a folder
+or a questions file and the others are answered; any other bad input is one line
+(`error: ...`) and exit status 2.
 """
 import argparse
 import json
 import os
 import sys
 
+MONTAGE_CELL = 480  # px, the longest side of a montage cell
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    p.add_argument('inputs', help='an image file or a folder of images')
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('inputs', nargs='?', help='an image file or a folder of images')
+    p.add_argument('--questions', help='JSON list or JSON lines of {image, question'
+                                       '[, answer, task, id]} records (instead of inputs)')
     p.add_argument('--config', required=True)
     p.add_argument('--checkpoint', required=True)
-    p.add_argument('--task', required=True, help='vqa, ground, fill or detect')
+    p.add_argument('--task', help='vqa, ground, fill or detect (default for --questions: vqa)')
     p.add_argument('--text', help='question (vqa), expression (ground), caption with '
                                   '[MASK] (fill)')
     p.add_argument('--out-dir', default='outputs/demo')
     p.add_argument('--device', default='cpu')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--batch-size', type=int, default=4,
+                   help='pictures per model call; pictures of other sizes are padded to '
+                        "the batch's largest, as in tools/test.py, which can move the "
+                        "detector's proposals a little (1: each picture alone)")
+    p.add_argument('--montage-size', type=int, default=12, help='pictures in montage.jpg')
+    p.add_argument('--montage-cols', type=int, default=4)
     p.add_argument('--show-attention', action='store_true',
                    help='draw where the answering token looked (not for detect)')
     p.add_argument('--attention-mode', default='mean', choices=('mean', 'rollout'),
@@ -53,6 +80,44 @@ def list_images(path: str):
     return [path]
 
 
+def read_questions(path: str, task: str) -> list:
+    """The records of a questions file as inferencer inputs
+    ``dict(image, task, text[, answer], id)``.
+
+    Raises:
+        InferenceError: not JSON / JSON lines, or a record without an image or a text
+            (the message names the file and the record).
+        FileNotFoundError: the file, or a record's image, does not exist.
+    """
+    from vlbert_e2e.apis import InferenceError
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'questions file not found: {path}')
+    with open(path) as f:
+        raw = f.read()
+    try:
+        records = json.loads(raw) if raw.lstrip().startswith('[') else [
+            json.loads(line) for line in raw.splitlines() if line.strip()]
+    except json.JSONDecodeError as e:
+        raise InferenceError(f'{path} is neither a JSON list nor JSON lines: {e}') from None
+    items = []
+    for i, r in enumerate(records):
+        if not isinstance(r, dict) or not isinstance(r.get('image'), str):
+            raise InferenceError(f'{path} record {i}: needs an "image" path, got {r!r:.80}')
+        if not os.path.isfile(r['image']):
+            raise FileNotFoundError(f'{path} record {i}: image file not found: {r["image"]}')
+        item = dict(image=r['image'], task=r.get('task', task),
+                    text=r.get('question', r.get('text')),
+                    id=str(r.get('id', os.path.splitext(os.path.basename(r['image']))[0])))
+        if item['task'] != 'detect' and not isinstance(item['text'], str):
+            raise InferenceError(f'{path} record {i}: needs a "question" (or "text")')
+        if r.get('answer') is not None:
+            item['answer'] = str(r['answer'])
+        items.append(item)
+    if not items:
+        raise InferenceError(f'{path}: no records')
+    return items
+
+
 def output_stems(files, out_dir: str) -> dict:
     """``{input file: output stem}``: the file name without its extension, or with it
     (``x_png``) where two inputs share a stem; ``FileExistsError`` when ``out_dir`` is a
@@ -63,69 +128,119 @@ def output_stems(files, out_dir: str) -> dict:
     names = {f: (s if stems.count(s) == 1 else os.path.basename(f).replace('.', '_'))
              for f, s in zip(files, stems)}
     inputs = {os.path.realpath(f) for f in files}
-    for stem in names.values():
-        for suffix in ('.jpg', '.json', '_attention.jpg', '_text_attention.png'):
-            out = os.path.realpath(os.path.join(out_dir, stem + suffix))
-            if out in inputs:
-                raise FileExistsError(f'--out-dir {out_dir}: writing {out} would overwrite '
-                                      'an input image; choose another folder')
+    outs = [os.path.join(out_dir, n) for n in ('montage.jpg', 'answers.json')] + [
+        os.path.join(out_dir, stem + suffix) for stem in names.values()
+        for suffix in ('.jpg', '.json', '_attention.jpg', '_text_attention.png')]
+    for out in map(os.path.realpath, outs):
+        if out in inputs:
+            raise FileExistsError(f'--out-dir {out_dir}: writing {out} would overwrite '
+                                  'an input image; choose another folder')
     return names
 
 
-def answer_each(inferencer, files, args, folder: bool):
-    """The inferencer's result per readable file; in a folder, each unreadable one is
-    named on stderr and skipped (an error when none is left)."""
-    from vlbert_e2e.apis import InferenceError, UnreadableImageError
-    results = []
-    for path in files:
-        try:
-            results += inferencer([path], args.task, args.text)
-        except UnreadableImageError as e:
-            if not folder:
-                raise
-            print(f'skipped: {e}', file=sys.stderr)
-    if not results:
-        raise InferenceError(f'no readable image in folder {args.inputs}')
+def check_args(args) -> None:
+    """One-line errors for argument combinations, before the model loads."""
+    from vlbert_e2e.apis import TASKS, InferenceError
+    if (args.inputs is None) == (args.questions is None):
+        raise InferenceError('give an image file or folder, or --questions FILE (not both)')
+    if args.questions is None and args.task is None:
+        raise InferenceError('--task is required with an image file or folder')
+    args.task = args.task or 'vqa'
+    if args.task not in TASKS:
+        raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
+    if args.show_attention and args.task == 'detect':
+        raise InferenceError('--show-attention is not for task detect (no text asks)')
+    for name in ('batch_size', 'montage_size', 'montage_cols'):
+        if getattr(args, name) < 1:
+            raise InferenceError(f'--{name.replace("_", "-")} must be at least 1')
+
+
+def prepare(args):
+    """``(items, output stem per item)`` of the command line, checked."""
+    if args.questions:
+        items = read_questions(args.questions, args.task)
+        stems = [f'{i:03d}_{it.pop("id")}' for i, it in enumerate(items)]
+        output_stems([it['image'] for it in items], args.out_dir)
+        return items, stems
+    files = list_images(args.inputs)
+    names = output_stems(files, args.out_dir)
+    return [dict(image=f, task=args.task, text=args.text) for f in files], [
+        names[f] for f in files]
+
+
+def answer_all(inferencer, items, args) -> list:
+    """The inferencer's results; an unreadable file of a folder or a questions file
+    is named on stderr and its result dropped (an error when none is left)."""
+    from vlbert_e2e.apis import InferenceError
+    many = args.questions is not None or os.path.isdir(args.inputs)
+    results = inferencer(items, batch_size=args.batch_size,
+                         on_error='skip' if many else 'raise')
+    for r in results:
+        if 'error' in r:
+            print(f'skipped: {r["error"]}', file=sys.stderr)
+    if all('error' in r for r in results):
+        raise InferenceError(f'no readable image in {args.questions or args.inputs}')
     return results
+
+
+def write_one(inferencer, r: dict, stem: str, out_dir: str, with_json: bool) -> None:
+    """Draw (and describe) one result under ``out_dir``; print its answer line."""
+    inferencer.write_drawing(r, os.path.join(out_dir, f'{stem}.jpg'))
+    if with_json:
+        with open(os.path.join(out_dir, f'{stem}.json'), 'w') as f:
+            json.dump(r, f, indent=2)
+    mark = (f'  truth {r["truth"]}: {"RIGHT" if r["correct"] else "WRONG"}'
+            if 'truth' in r else '')
+    shown = {k: r[k] for k in ('answer', 'box', 'words', 'score', 'scores') if k in r}
+    print(f'{r["image"]}: {shown} ({len(r.get("detections", []))} detections){mark}')
+    if 'attention' in r:
+        inferencer.write_attention(r, os.path.join(out_dir, f'{stem}_attention.jpg'),
+                                   os.path.join(out_dir, f'{stem}_text_attention.png'))
+        att = r['attention']
+        top = ', '.join(f'{att["regions"][i]["label"]} {att["regions"][i]["weight"]:.3f}'
+                        for i in att['top_regions'])
+        print(f'  attention of {" ".join(att["query_tokens"])!r}: {top}')
+
+
+def write_outputs(inferencer, results, stems, args) -> None:
+    """Per-result drawings (and JSON), the montage, and answers.json (--questions)."""
+    import cv2
+
+    from vlbert_e2e.visualization import montage
+    os.makedirs(args.out_dir, exist_ok=True)
+    done = [(r, s) for r, s in zip(results, stems) if 'error' not in r]
+    for r, stem in done:
+        write_one(inferencer, r, stem, args.out_dir, with_json=args.questions is None)
+    if len(done) > 1:
+        cells = [inferencer.draw(r, max_long=MONTAGE_CELL) for r, _ in done[:args.montage_size]]
+        cv2.imwrite(os.path.join(args.out_dir, 'montage.jpg'),
+                    montage(cells, args.montage_cols)[..., ::-1])
+    judged = [r for r, _ in done if 'correct' in r]
+    if judged:
+        print(f'{sum(r["correct"] for r in judged)} of {len(judged)} answers right')
+    if args.questions is not None:
+        with open(os.path.join(args.out_dir, 'answers.json'), 'w') as f:
+            json.dump(dict(results=results, right=sum(r['correct'] for r in judged),
+                           judged=len(judged)), f, indent=1)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         from vlbert_e2e.apis import InferenceError, VLBertInferencer
-        from vlbert_e2e.apis.inferencer import TASKS
         from vlbert_e2e.utils import CheckpointError
-        if args.task not in TASKS:  # before the model loads
-            raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
-        if args.show_attention and args.task == 'detect':
-            raise InferenceError('--show-attention is not for task detect (no text asks)')
-        files = list_images(args.inputs)
-        stems = output_stems(files, args.out_dir)
+        check_args(args)
+        items, stems = prepare(args)
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
                                       score_thr=args.score_thr,
                                       return_attention=args.show_attention,
                                       attention_mode=args.attention_mode,
                                       proposer=args.proposer)
-        results = answer_each(inferencer, files, args, os.path.isdir(args.inputs))
+        results = answer_all(inferencer, items, args)
     except (OSError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    os.makedirs(args.out_dir, exist_ok=True)
-    for r in results:
-        stem = stems[r['image']]
-        inferencer.visualize(r, os.path.join(args.out_dir, f'{stem}.jpg'))
-        with open(os.path.join(args.out_dir, f'{stem}.json'), 'w') as f:
-            json.dump(r, f, indent=2)
-        shown = {k: r[k] for k in ('answer', 'box', 'words', 'score', 'scores') if k in r}
-        print(f'{r["image"]}: {shown} ({len(r.get("detections", []))} detections)')
-        if 'attention' in r:
-            inferencer.visualize_attention(
-                r, os.path.join(args.out_dir, f'{stem}_attention.jpg'),
-                os.path.join(args.out_dir, f'{stem}_text_attention.png'))
-            att = r['attention']
-            top = ', '.join(f'{att["regions"][i]["label"]} {att["regions"][i]["weight"]:.3f}'
-                            for i in att['top_regions'])
-            print(f'  attention of {" ".join(att["query_tokens"])!r}: {top}')
+    write_outputs(inferencer, results, stems, args)
     print(f'pictures and JSON written to {os.path.abspath(args.out_dir)}')
     return 0
 

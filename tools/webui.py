@@ -61,12 +61,10 @@ class WebDemo:
 
     def __call__(self, image, task: str, text: str, progress=None):
         import gradio as gr
-        import numpy as np
 
-        from vlbert_e2e.apis import InferenceError
+        from vlbert_e2e.apis import InferenceError, answer_line
         from vlbert_e2e.apis.attention import draw_attention
-        from vlbert_e2e.apis.inferencer import answer_line
-        from vlbert_e2e.datasets.transforms import decode_image
+        from vlbert_e2e.apis.inferencer import read_rgb
         progress = progress or (lambda *a, **k: None)
         path = image.get('path') if isinstance(image, dict) else image
         if not path:
@@ -81,7 +79,7 @@ class WebDemo:
         except InferenceError as e:
             raise gr.Error(str(e).replace(path, os.path.basename(path))) from None
         progress(0.8, desc='drawing')
-        rgb = np.ascontiguousarray(decode_image(path)[..., ::-1])
+        rgb = read_rgb(r)
         annotated = self.inferencer.draw(r, rgb)
         region_pic = text_pic = None
         if 'attention' in r:
@@ -154,7 +152,7 @@ def main(argv=None) -> int:
         if not 0 < args.port < 65536:
             raise InferenceError(f'--port {args.port} is not a TCP port (1-65535)')
         inferencer = VLBertInferencer(args.config, args.checkpoint, device=args.device,
-                                      score_thr=args.score_thr)
+                                      score_thr=args.score_thr, show_progress=False)
     except (FileNotFoundError, InferenceError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -1,3 +1,5 @@
-from .inferencer import InferenceError, UnreadableImageError, VLBertInferencer
+from .inferencer import TASKS, VLBertInferencer
+from .results import InferenceError, UnreadableImageError, answer_line
 
-__all__ = ['VLBertInferencer', 'InferenceError', 'UnreadableImageError']
+__all__ = ['VLBertInferencer', 'InferenceError', 'UnreadableImageError', 'answer_line',
+           'TASKS']

@@ -205,7 +205,8 @@ def _all_boxes(inferencer) -> None:
     per-class NMS sees as few candidates as with trained weights."""
     enc = inferencer.model.region_encoder
     enc.det_score_thr = 0.0
-    dets = [enc.detector] + ([] if enc.proposer is None else [enc.proposer.detector])
+    proposer = inferencer.proposer or enc.proposer  # the inferencer's, or the config's
+    dets = [enc.detector] + ([] if proposer is None else [proposer.detector])
     with torch.no_grad():
         for det in dets:
             head = det.roi_head.bbox_head if hasattr(det, 'roi_head') else det.bbox_head
@@ -213,8 +214,8 @@ def _all_boxes(inferencer) -> None:
                 head.fc_cls.weight.mul_(100)
             else:  # single-stage: keep every candidate instead
                 head.test_cfg.score_thr = 0.0
-    if enc.proposer is not None:
-        enc.proposer.score_thr = 0.0
+    if proposer is not None:
+        proposer.score_thr = 0.0
 
 
 def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = (480, 640),
@@ -242,6 +243,10 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
         cfg.merge_from_dict(cfg_options)
     cfg.model.heads = dict(vqa=dict(type='VQAHead', num_answers=3129))
     cfg.tokenizer = tokenizer
+    # the inferencer's pipeline then comes from these top-level keys (not a data set's)
+    cfg.scale = (1000, 600)
+    for key in ('test_dataloader', 'val_dataloader'):
+        cfg.pop(key, None)
     with tempfile.TemporaryDirectory() as tmp:
         cfg_path, img_path = os.path.join(tmp, 'cfg.py'), os.path.join(tmp, 'img.jpg')
         cfg.dump(cfg_path)
@@ -249,7 +254,7 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
         img = cv2.GaussianBlur(rng.integers(0, 256, (*img_size, 3), dtype=np.uint8), (9, 9), 3)
         cv2.imwrite(img_path, img)
         prop = None if proposer is None else (list(proposer) + [None])[:2]
-        inferencer = VLBertInferencer(cfg_path, checkpoint, device=device, scale=(1000, 600),
+        inferencer = VLBertInferencer(cfg_path, checkpoint, device=device,
                                       partial_load=True, proposer=prop)
         _all_boxes(inferencer)
         pooled = []
@@ -263,7 +268,9 @@ def bench_inference(config: str, device: str = 'cpu', img_size: Sequence[int] = 
         wall = (time.perf_counter() - w0) / steps
         cpu = (time.process_time() - c0) / steps
     enc = inferencer.model.region_encoder
-    return dict(config=config, image=list(img_size), route=enc.box_source,
+    with inferencer.settings():  # the route of a call (raw pictures: detector or proposer)
+        route = enc.box_source
+    return dict(config=config, image=list(img_size), route=route,
                 det_boxes=enc.det_boxes, proposer=None if proposer is None else proposer[0],
                 pooled_boxes=pooled[-1], threads=torch.get_num_threads(),
                 infer_s_per_image=round(wall, 3), infer_cpu_s_per_image=round(cpu, 3),

@@ -1,24 +1,53 @@
 """Draw test predictions on the input images (``tools/test.py --show-dir``)."""
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from collections import Counter
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
+import mmcv
+from mmengine import fileio
 from mmengine.hooks import Hook
-from mmengine.visualization import Visualizer
 
-from vlbert_e2e.datasets.transforms.loading import decode_image
 from vlbert_e2e.registry import HOOKS
 from vlbert_e2e.utils.class_names import detector_class_names, label_name
+from vlbert_e2e.visualization import draw_answer
+
+
+def sample_drawing_args(sample, class_names: Optional[Sequence[str]],
+                        score_thr: float) -> dict:
+    """:func:`~vlbert_e2e.visualization.draw_answer`'s arguments for a predicted data
+    sample: its detections (``pred_instances`` from ``score_thr``, labelled as the
+    inferencer labels them), the grounded box (``pred_ref_box``), the question
+    (``text``), the answer (``pred_answer``) and, for VQA, the truth (the most common
+    of ``gt_answers``) with right/wrong."""
+    dets: List[Tuple] = []
+    if 'pred_instances' in sample:
+        inst = sample.pred_instances[sample.pred_instances.scores >= score_thr]
+        dets = [(b.tolist(), f'{label_name(class_names, lab)} {float(sc):.2f}')
+                for b, lab, sc in zip(inst.bboxes, inst.labels, inst.scores)]
+    chosen = None
+    if 'pred_ref_box' in sample:
+        chosen = (sample.pred_ref_box.tolist(), f'{float(sample.pred_ref_score):.2f}')
+    text = sample.metainfo.get('text')
+    lines = [str(text)] if text else []
+    answer = sample.get('pred_answer')
+    if answer is not None:
+        lines.append(f'-> {answer} (score {float(sample.pred_answer_score):.3f})')
+    truth = right = None
+    gt = sample.metainfo.get('gt_answers')
+    if answer is not None and gt:
+        truth = Counter(gt).most_common(1)[0][0]
+        right = answer == truth
+    return dict(detections=dets, chosen=chosen, lines=lines, truth=truth, right=right)
 
 
 @HOOKS.register_module()
 class VLVisualizationHook(Hook):
-    """Write ``<test_out_dir>/<image stem>.jpg`` with the detections
-    (``pred_instances``, green, labelled as the inferencer labels them:
-    :func:`~vlbert_e2e.utils.label_name`) and any ``pred_*`` text answers of each test
-    sample, drawn with MMEngine's :class:`Visualizer`.
+    """Write ``<test_out_dir>/<image stem>.jpg`` for each test sample, drawn as the
+    inferencer draws (:func:`~vlbert_e2e.visualization.draw_answer`: detections with
+    their class names, the grounded box, the question, the answer, the truth marked
+    right/wrong; labels readable at any image size).
 
     Args:
         draw: draw at all (``tools/test.py --show-dir`` turns it on).
@@ -42,22 +71,11 @@ class VLVisualizationHook(Hook):
         out_dir = self.test_out_dir if osp.isabs(self.test_out_dir) else osp.join(
             runner.work_dir, self.test_out_dir)
         os.makedirs(out_dir, exist_ok=True)
-        vis = Visualizer.get_current_instance()
         for s in outputs:
             path = s.metainfo.get('img_path')
             if not path:
                 continue
-            vis.set_image(decode_image(path)[..., ::-1])
-            if 'pred_instances' in s:
-                inst = s.pred_instances[s.pred_instances.scores >= self.score_thr]
-                if len(inst):
-                    vis.draw_bboxes(inst.bboxes, edge_colors='g')
-                    vis.draw_texts([f'{label_name(self.class_names, lab)} {sc:.2f}'
-                                    for lab, sc in zip(inst.labels, inst.scores)],
-                                   inst.bboxes[:, :2], colors='g', font_sizes=8)
-            texts = [f'{k[5:]}: {s.get(k)}' for k in s.keys()
-                     if k.startswith('pred_') and isinstance(s.get(k), str)]
-            if texts:
-                vis.draw_texts('\n'.join(texts), np.array([5, 5]), colors='w')
+            rgb = mmcv.imfrombytes(fileio.get(path), channel_order='rgb')
+            pic = draw_answer(rgb, **sample_drawing_args(s, self.class_names, self.score_thr))
             stem = osp.splitext(osp.basename(path))[0]
-            cv2.imwrite(osp.join(out_dir, f'{stem}.jpg'), vis.get_image()[..., ::-1])
+            cv2.imwrite(osp.join(out_dir, f'{stem}.jpg'), pic[..., ::-1])

@@ -71,10 +71,52 @@ def pool_rois(roi_head: nn.Module, x: Tuple[Tensor, ...], rois: Tensor
     feats = roi_head.bbox_roi_extractor(x[:roi_head.bbox_roi_extractor.num_inputs], rois)
     if roi_head.with_shared_head:
         feats = roi_head.shared_head(feats)
+    return appearance_and_logits(roi_head, feats)
+
+
+def appearance_and_logits(roi_head: nn.Module, feats: Tensor) -> Tuple[Tensor, Tensor]:
+    """``(features (M, D), class logits (M, C + 1))`` of pooled RoI features ``feats``
+    (M, C', h, w), after the shared head when there is one."""
     cls_score, _ = roi_head.bbox_head(feats)
     if roi_head.with_shared_head or not hasattr(roi_head.bbox_head, 'shared_fcs'):
         return feats.mean(dim=(2, 3)), cls_score
     return _shared_fc_features(roi_head.bbox_head, feats), cls_score
+
+
+@contextmanager
+def one_shared_head_pass(roi_head: nn.Module, x: Tuple[Tensor, ...], rows: Tensor,
+                         extra_rois: Tensor):
+    """While active, the RoI head's ``_bbox_forward`` (which its ``loss`` calls on the
+    feature maps of images ``rows``) pools its sampled RoIs *together with*
+    ``extra_rois`` (on the feature maps ``x`` of all images) through one RoIAlign and
+    one shared-head (res5) call, then splits them. Yields a dict whose ``'feats'`` is
+    then the (M, C', h, w) shared-head output of ``extra_rois``.
+
+    Written by hand: mmdet's RoI head pools only its own RoIs. Equal to two separate
+    passes up to float rounding when the shared head's BatchNorm is in eval mode (in
+    train mode the batch statistics then cover both sets of RoIs).
+
+    Args:
+        roi_head: a ``StandardRoIHead`` with a shared head.
+        x: the feature maps of all N images.
+        rows: (n,) long, the images the loss sees, in its order.
+        extra_rois: (M, 5) RoIs on ``x`` (``bbox2roi``).
+    """
+    out = {}
+
+    def fused(x_rows: Tuple[Tensor, ...], rois: Tensor) -> dict:
+        own = torch.cat([rows[rois[:, 0].long()][:, None].to(rois), rois[:, 1:]], 1)
+        feats = roi_head.bbox_roi_extractor(x[:roi_head.bbox_roi_extractor.num_inputs],
+                                            torch.cat([extra_rois, own]))
+        out['feats'], feats = roi_head.shared_head(feats).split([len(extra_rois), len(own)])
+        cls_score, bbox_pred = roi_head.bbox_head(feats)
+        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=feats)
+
+    roi_head._bbox_forward = fused  # an instance attribute shadows the method
+    try:
+        yield out
+    finally:
+        del roi_head._bbox_forward
 
 
 def two_stage_predict(detector: nn.Module, x: Tuple[Tensor, ...], samples: Sequence,

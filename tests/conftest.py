@@ -61,12 +61,12 @@ def make_sample(h, w, n_tokens=8, boxes=None, masked=None, mlm=True, seed=0, gt=
         s.input_ids[2] = 103
         s.mlm_labels = lab
     if boxes is not None:
-        s.gt_boxes = torch.tensor(boxes, dtype=torch.float32).view(-1, 4)
+        s.gt_rois = InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float32).view(-1, 4))
         if masked is not None:
-            s.roi_masked = torch.tensor(masked, dtype=torch.bool)
+            s.gt_rois.masked = torch.tensor(masked, dtype=torch.bool)
     if gt:
-        s.gt_instances = InstanceData(bboxes=s.gt_boxes.clone(),
-                                      labels=torch.zeros(len(s.gt_boxes), dtype=torch.long))
+        s.gt_instances = InstanceData(bboxes=s.gt_rois.bboxes.clone(),
+                                      labels=torch.zeros(len(s.gt_rois), dtype=torch.long))
     return img, s
 
 

@@ -91,6 +91,7 @@ def test_region_encoder_switches_reach_the_pixels_and_boxes():
 
 def test_precomputed_region_encoder_keeps_zero_width_boxes():
     from mmengine.config import Config
+    from mmengine.structures import InstanceData
 
     import vlbert_e2e.models  # noqa: F401 (registers)
     from vlbert_e2e.registry import MODELS
@@ -99,7 +100,7 @@ def test_precomputed_region_encoder_keeps_zero_width_boxes():
         ROOT, 'configs/_base_/models/vlbert-base-prec_bua-r101.py')).model.region_encoder
     assert cfg.min_box_size == 0
     s = VLDataSample(metainfo=dict(img_shape=(60, 80)))
-    s.gt_boxes = torch.tensor([[10., 5., 10., 30.]])
+    s.gt_rois = InstanceData(bboxes=torch.tensor([[10., 5., 10., 30.]]))
     s.region_feats = torch.ones(1, 8)
     for min_size, x2 in ((0, 10), (1, 11)):
         enc = MODELS.build(dict(cfg, feature_dim=8, min_box_size=min_size))
@@ -321,7 +322,7 @@ def test_original_pretrain_pipelines_run_on_the_fixtures():
     with DefaultScope.overwrite_default_scope('vlbert_e2e'):
         cc_ds, text_ds = DATASETS.build(cc), DATASETS.build(text)
     s = cc_ds[0]['data_samples']
-    assert len(s.input_ids) + len(s.gt_boxes) + 1 <= 64
+    assert len(s.input_ids) + len(s.gt_rois) + 1 <= 64
     assert s.input_ids[0] == tok.cls_token_id and s.input_ids[-1] == tok.sep_token_id
     t = text_ds[0]['data_samples']
     assert len(t.input_ids) == 64

@@ -6,6 +6,8 @@ import pytest
 import torch
 from conftest import batch, build_tiny_model, make_sample
 
+from vlbert_e2e.models.vl_bert import ObjectTagEmbedding
+
 HEADS = dict(mlm=dict(type='MLMHead'))
 
 
@@ -85,11 +87,11 @@ def test_same_path_but_other_boxes_pixels_or_masks_are_encoded_apart(change):
     a[1].set_metainfo(dict(img_path='x.jpg'))
     img, s = _same_image_other_text(*a, seed=7)
     if change == 'boxes':
-        s.gt_boxes = torch.tensor([[6., 5, 40, 40]])
+        s.gt_rois.bboxes = torch.tensor([[6., 5, 40, 40]])
     elif change == 'pixels':  # e.g. another random crop of the same file
         img[0, 0, 0] = (int(img[0, 0, 0]) + 1) % 256
     else:
-        s.roi_masked = torch.tensor([True])
+        s.gt_rois.masked = torch.tensor([True])
     calls = _roi_align_calls(model)
     with torch.no_grad():
         model(**batch(model, [a, (img, s)], training=False), mode='tensor')
@@ -117,7 +119,7 @@ def test_given_or_detector_uses_given_boxes_and_skips_detection_where_given():
     with torch.no_grad():
         out = model(**batch(model, [given], training=False), mode='tensor')
     assert rpn_calls == []  # no detector inference when every sample brings boxes
-    torch.testing.assert_close(out.region.boxes[0][1:], given[1].gt_boxes)
+    torch.testing.assert_close(out.region.boxes[0][1:], given[1].gt_rois.bboxes)
     bare = make_sample(96, 128, seed=11)
     with torch.no_grad():
         out = model(**batch(model, [given, bare], training=False), mode='tensor')
@@ -178,18 +180,17 @@ def test_object_tags_reach_the_roi_tokens_and_check_the_class_count():
     names = ['circle', 'square', 'triangle', 'star', 'ring', 'cross', 'arrow', 'heart']
     model = build_tiny_model(heads=HEADS, visual_gain=1.0)
     tagged = build_tiny_model(heads=HEADS, visual_gain=1.0)
-    tagged.object_tags = tagged._build_object_tags(dict(names=names, tokenizer='pkg://minilm-l6'),
-                                                   dict())
+    tagged.vl_bert.object_tags = ObjectTagEmbedding(names, tokenizer='pkg://minilm-l6')
     tagged.region_encoder.need_cls_dist = True
     tagged.load_state_dict(model.state_dict())
     sample = make_sample(96, 128, boxes=[[5, 5, 40, 40], [50, 20, 120, 90]], seed=12)
     seen = {}
-    orig = tagged.vl_bert.forward
+    orig = tagged.vl_bert._roi_linguistic
 
     def spy(*args, **kwargs):
-        seen['ling'] = args[7]  # roi_ling
-        return orig(*args, **kwargs)
-    tagged.vl_bert.forward = spy
+        seen['ling'] = orig(*args, **kwargs)  # (B, R, H) the RoIs' linguistic embedding
+        return seen['ling']
+    tagged.vl_bert._roi_linguistic = spy
     with torch.no_grad():
         a = model.eval()(**batch(model, [sample], training=False), mode='tensor')
         b = tagged.eval()(**batch(tagged, [sample], training=False), mode='tensor')
@@ -197,5 +198,6 @@ def test_object_tags_reach_the_roi_tokens_and_check_the_class_count():
     torch.testing.assert_close(seen['ling'][0, 0], img)  # the whole image keeps [IMG]
     assert not torch.allclose(seen['ling'][0, 1], img)
     assert not torch.allclose(a.seq.hidden, b.seq.hidden)
+    model.vl_bert.object_tags = ObjectTagEmbedding(names[:3], tokenizer='pkg://minilm-l6')
     with pytest.raises(ValueError, match='8 classes'):
-        model._build_object_tags(dict(names=names[:3], tokenizer='pkg://minilm-l6'), dict())
+        model._check_object_tags()

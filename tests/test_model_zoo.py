@@ -412,9 +412,8 @@ def test_sequence_layout_matches_original_embedding():
     feats = torch.randn(3, 3, h)
     valid = torch.tensor([[True, True, True], [True, True, False], [False] * 3])
     masked = torch.tensor([[False, False, True], [False, True, False], [False] * 3])
-    text_visual = feats[:, :1].expand(-1, 7, -1)
-    with torch.no_grad():
-        vl(ids, mask, tt, text_visual, feats, valid, masked)
+    with torch.no_grad():  # text_box_index None: every token's visual clue is box 0
+        vl(ids, mask, tt, None, feats, valid, masked)
         emb = vl.bert.embeddings
         ours = emb(inputs_embeds=seen['inputs_embeds'], token_type_ids=seen['token_type_ids'],
                    position_ids=seen['position_ids'])

@@ -186,8 +186,10 @@ def test_vqa_mlm_head_initialises_from_a_hf_bert_mlm_transform(tmp_path):
                     num_attention_heads=2, intermediate_size=64)
     bert = BertForPreTraining(BertConfig(**bert_cfg))
     bert.save_pretrained(tmp_path)
-    head = VQAHead(num_answers=7, classifier_type='mlm', pretrained=str(tmp_path))
-    head.bind(VLBert(config=bert_cfg))
+    vl = VLBert(config=bert_cfg).bert.config
+    head = VQAHead(num_answers=7, classifier_type='mlm', pretrained=str(tmp_path),
+                   hidden_size=vl.hidden_size, hidden_act=vl.hidden_act,
+                   layer_norm_eps=vl.layer_norm_eps)
     t = bert.cls.predictions.transform
     assert torch.equal(head.final_mlp[0].dense.weight, t.dense.weight)
     assert torch.equal(head.final_mlp[0].LayerNorm.bias, t.LayerNorm.bias)

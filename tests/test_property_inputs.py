@@ -48,7 +48,7 @@ def test_random_boxes_sizes_and_texts_give_finite_losses(setup, h, w, boxes, wor
         sample = out['data_samples']
         assert out['inputs'].shape[0] == 3 and max(out['inputs'].shape[1:]) <= 128
         assert 2 <= len(sample.input_ids) <= 32
-        boxes_out = sample.gt_boxes
+        boxes_out = sample.gt_rois.bboxes
         rh, rw = sample.metainfo['img_shape']
         assert boxes_out.shape[1] == 4 and torch.isfinite(boxes_out).all()
         assert (boxes_out[:, 0::2] >= 0).all() and (boxes_out[:, 0::2] <= rw).all()

@@ -156,11 +156,12 @@ def _prec_model(**heads):
 def _sample(feats, boxes, hw, masked=None, dist=None):
     from vlbert_e2e.structures import VLDataSample
     s = VLDataSample(metainfo=dict(img_shape=hw, ori_shape=hw, sample_id=0))
-    s.region_feats, s.gt_boxes = feats, boxes
+    from mmengine.structures import InstanceData
+    s.region_feats, s.gt_rois = feats, InstanceData(bboxes=boxes)
     if masked is not None:
-        s.roi_masked = torch.tensor(masked)
+        s.gt_rois.masked = torch.tensor(masked)
     if dist is not None:
-        s.roi_cls_dist = dist
+        s.gt_rois.cls_dist = dist
     return s
 
 

@@ -11,7 +11,7 @@ from vlbert_e2e.models.vl_bert import VLBert, box_geometry_embedding
 def _text_only_forward(vl, ids, mask, tt):
     b, n = ids.shape
     h = vl.hidden_size
-    return vl(ids, mask, tt, torch.zeros(b, n, h), torch.zeros(b, 1, h),
+    return vl(ids, mask, tt, None, torch.zeros(b, 1, h),
               torch.zeros(b, 1, dtype=torch.bool), torch.zeros(b, 1, dtype=torch.bool))
 
 
@@ -65,7 +65,7 @@ def test_sequence_layout_segments_and_positions():
     mask = (ids != 0).long()
     roi_valid = torch.tensor([[True, True, False], [True, True, True]])
     with torch.no_grad():
-        out = vl(ids, mask, None, torch.zeros(2, 4, 32), torch.randn(2, 3, 32), roi_valid,
+        out = vl(ids, mask, None, None, torch.randn(2, 3, 32), roi_valid,
                  torch.zeros(2, 3, dtype=torch.bool))
     # sample 0: 4 text + 2 RoIs + [END] = 7; sample 1: 3 text + 3 RoIs + [END] = 7
     assert seen['token_type_ids'].tolist() == [[0, 0, 0, 0, 2, 2, 2], [0, 0, 0, 2, 2, 2, 2]]
@@ -122,10 +122,11 @@ def test_visual_gain_pair_sets_text_and_object_layernorms_apart():
     ids, mask = torch.tensor([[1, 5, 6, 2]]), torch.ones(1, 4, dtype=torch.long)
     valid, masked = torch.ones(1, 2, dtype=torch.bool), torch.zeros(1, 2, dtype=torch.bool)
     roi = torch.randn(1, 2, 32)
+    clue_1 = torch.ones(1, 4, dtype=torch.long)  # every token's visual clue: RoI 1
     with torch.no_grad():
-        a = vl(ids, mask, None, torch.randn(1, 4, 32), roi, valid, masked)
-        b = vl(ids, mask, None, torch.randn(1, 4, 32), roi, valid, masked)
-        c = vl(ids, mask, None, torch.randn(1, 4, 32), torch.randn(1, 2, 32), valid, masked)
+        a = vl(ids, mask, None, None, roi, valid, masked)  # clue: RoI 0
+        b = vl(ids, mask, None, clue_1, roi, valid, masked)
+        c = vl(ids, mask, None, None, torch.randn(1, 2, 32), valid, masked)
     torch.testing.assert_close(a.hidden, b.hidden)  # the text's visual clue is silent
     assert not torch.allclose(a.hidden, c.hidden)  # the RoIs are not
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmengine.structures import InstanceData
 
 from vlbert_e2e.registry import MODELS
 from vlbert_e2e.structures import VLDataSample
@@ -55,7 +56,7 @@ def synthetic_batch(batch_size: int, img_size: Sequence[int], num_boxes: int,
         s.mlm_labels = lab
         xy = torch.rand(num_boxes, 2, generator=g) * torch.tensor([w * .7, h * .7])
         wh = torch.rand(num_boxes, 2, generator=g) * torch.tensor([w * .3, h * .3]) + 8
-        s.gt_boxes = torch.cat([xy, xy + wh], 1)
+        s.gt_rois = InstanceData(bboxes=torch.cat([xy, xy + wh], 1))
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
 

@@ -5,7 +5,6 @@ Written by hand: mmengine's samplers shuffle samples independently, and mmdet's
 ``GroupMultiSourceSampler`` groups by aspect ratio, not by image.
 """
 import math
-import os
 from collections import defaultdict
 from typing import Iterator, List, Optional
 
@@ -15,13 +14,13 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from vlbert_e2e.registry import DATA_SAMPLERS
+from vlbert_e2e.structures import picture_key
 
 
 def image_key(info: dict, idx: int):
-    """The image a sample shows (its normalised path, else its id); text-only samples
-    get a key of their own."""
-    path = info.get('img_path')
-    key = os.path.normpath(path) if isinstance(path, str) else info.get('img_id')
+    """The group of sample ``idx``: its picture (:func:`picture_key`, the definition
+    the model's de-duplication uses too); a sample without one is a group of its own."""
+    key = picture_key(info)
     return ('image', key) if key is not None else ('text', idx)
 
 
@@ -74,4 +73,5 @@ class ImageGroupedSampler(Sampler):
         return self.num_samples
 
     def set_epoch(self, epoch: int) -> None:
+        """Reshuffle for ``epoch`` (called by MMEngine's ``DistSamplerSeedHook``)."""
         self.epoch = epoch

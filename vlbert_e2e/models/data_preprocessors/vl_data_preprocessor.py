@@ -5,14 +5,7 @@ import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 
 from vlbert_e2e.registry import MODELS
-
-# text field -> padding value (the fields VLDataSample may carry per token)
-TEXT_FIELDS = {
-    'input_ids': None,  # filled with ``pad_token_id``
-    'token_type_ids': 0,
-    'mlm_labels': -100,
-    'text_box_index': 0,
-}
+from vlbert_e2e.structures import TOKEN_PAD_VALUES
 
 
 @MODELS.register_module()
@@ -38,6 +31,20 @@ class VLDataPreprocessor(DetDataPreprocessor):
         self.pad_token_id = pad_token_id
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        """Batch a list of packed samples.
+
+        Args:
+            data: ``dict(inputs=[(3, H, W) uint8 tensor or None, ...],
+                data_samples=[VLDataSample, ...])`` from the collate function.
+            training: mmdet's batch augmentations run only then.
+
+        Returns:
+            ``dict(inputs=dict(imgs=(N, 3, H', W') or None, has_image=(B,) bool,
+            input_ids/attention_mask/... (B, L) or (B, C, L)), data_samples=[...])``.
+
+        Raises:
+            ValueError: a batch mixes pixel samples and precomputed-feature samples.
+        """
         data = self.cast_data(data)
         samples = list(data['data_samples'])
         imgs = data['inputs']
@@ -64,9 +71,14 @@ class VLDataPreprocessor(DetDataPreprocessor):
         return dict(inputs=inputs, data_samples=samples)
 
     def pad_text(self, samples: List) -> Dict[str, Optional[torch.Tensor]]:
-        """Right-pad every per-token field of the samples into ``[B, L]`` tensors, or
-        ``[B, C, L]`` when each sample holds ``C`` choices (``input_ids`` of shape
-        ``[C, L]``, e.g. VCR's four answers)."""
+        """Right-pad every per-token field of the samples (``TOKEN_PAD_VALUES``, the
+        table ``PackVLInputs`` packs by) into (B, L) tensors, or (B, C, L) when each
+        sample holds C choices (``input_ids`` of shape (C, L), e.g. VCR's four answers).
+
+        Raises:
+            KeyError: a sample without ``input_ids``.
+            ValueError: samples with different numbers of choices.
+        """
         if not all('input_ids' in s for s in samples):
             missing = [i for i, s in enumerate(samples) if 'input_ids' not in s]
             raise KeyError(f'samples {missing} of the batch carry no input_ids; '
@@ -78,7 +90,7 @@ class VLDataPreprocessor(DetDataPreprocessor):
         lead = ids[0].shape[:-1]  # () or (C,)
         max_len = max(t.shape[-1] for t in ids)
         out = {}
-        for field, pad in TEXT_FIELDS.items():
+        for field, pad in TOKEN_PAD_VALUES.items():
             if field != 'input_ids' and not any(field in s for s in samples):
                 continue
             pad = self.pad_token_id if pad is None else pad

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from transformers.activations import ACT2FN
 
 from vlbert_e2e.registry import MODELS
+from vlbert_e2e.structures import VLEncoding
 from vlbert_e2e.utils.hf_weights import load_hf_state_dict
 
 from .base_vl_head import BaseVLHead
@@ -23,6 +24,7 @@ class MLMPredictionHeadTransform(nn.Module):
         self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(..., H) -> (..., H)."""
         return self.LayerNorm(self.transform_act_fn(self.dense(x)))
 
 
@@ -45,17 +47,17 @@ def load_mlm_transform(transform: nn.Module, path: str, who: str) -> None:
 
 
 class MLMPredictions(nn.Module):
-    """Transform + decoder whose weight is the word-embedding matrix (tied)."""
+    """Transform + decoder (HF's ``BertLMPredictionHead`` names); the decoder's weight
+    becomes the word-embedding matrix with :meth:`MLMHead.tie_weights`."""
 
-    def __init__(self, word_embeddings: nn.Embedding, act: str, eps: float) -> None:
+    def __init__(self, hidden: int, vocab: int, act: str, eps: float) -> None:
         super().__init__()
-        vocab, hidden = word_embeddings.weight.shape
         self.transform = MLMPredictionHeadTransform(hidden, act, eps)
         self.decoder = nn.Linear(hidden, vocab, bias=False)
-        self.decoder.weight = word_embeddings.weight  # tied, as HF's tie_weights
         self.bias = nn.Parameter(torch.zeros(vocab))
 
     def forward(self, x: Tensor) -> Tensor:
+        """(..., H) hidden states -> (..., vocab) word logits."""
         return self.decoder(self.transform(x)) + self.bias
 
 
@@ -70,23 +72,33 @@ class MLMHead(BaseVLHead):
         loss_weight: weight of both losses.
         mask_token_id: in ``predict``, fill the positions holding this id (the
             tokenizer's ``[MASK]``); ``None``: the positions with ``mlm_labels``.
+        **kwargs: the encoder sizes (``vocab_size`` too) and ``init_cfg``
+            (:class:`BaseVLHead`).
     """
 
     def __init__(self, pretrained: Optional[str] = None, loss_weight: float = 1.0,
-                 mask_token_id: Optional[int] = None, init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 mask_token_id: Optional[int] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.pretrained = pretrained
         self.mask_token_id = mask_token_id
         self.loss_weight = loss_weight
-        self.predictions = None
-
-    def bind(self, vl_bert) -> None:
-        """Create the decoder tied to ``vl_bert``'s word embeddings."""
-        cfg = vl_bert.bert.config
-        self.predictions = MLMPredictions(vl_bert.word_embeddings, cfg.hidden_act,
-                                          cfg.layer_norm_eps)
+        self.predictions = MLMPredictions(self._required('hidden_size'),
+                                          self._required('vocab_size'), self.hidden_act,
+                                          self.layer_norm_eps)
         if self.pretrained is not None:
             self._load_cls_predictions(self.pretrained)
+
+    def tie_weights(self, word_embeddings: nn.Embedding) -> None:
+        """Share the decoder's weight with ``word_embeddings`` (vocab, H), as HF's
+        ``BertForMaskedLM.tie_weights``; the only head that ties.
+
+        Raises:
+            ValueError: the table's shape is not the decoder's.
+        """
+        if word_embeddings.weight.shape != self.predictions.decoder.weight.shape:
+            raise ValueError(f'MLMHead: word embeddings {tuple(word_embeddings.weight.shape)}'
+                             f' vs decoder {tuple(self.predictions.decoder.weight.shape)}')
+        self.predictions.decoder.weight = word_embeddings.weight
 
     def _load_cls_predictions(self, path: str) -> None:
         sd = load_hf_state_dict(path)
@@ -103,14 +115,13 @@ class MLMHead(BaseVLHead):
         logger.info(f'MLMHead: loaded cls.predictions from {path}; missing {missing}, '
                     f'unexpected {unexpected}')
 
-    def _text_hidden(self, out) -> Tensor:
-        return out.seq.hidden[:, :out.inputs['input_ids'].shape[1]]
-
-    def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
-        labels = out.inputs.get('mlm_labels')
+    def loss(self, out: VLEncoding, data_samples: List) -> Dict[str, Tensor]:
+        """``loss_mlm_vl`` / ``acc_mlm_vl`` over the masked words of rows with an
+        image, ``loss_mlm_text`` / ``acc_mlm_text`` over those of text-only rows."""
+        labels = out.mlm_labels
         if labels is None:
             return {}
-        hidden = self._text_hidden(out)
+        hidden = out.text_hidden
         losses = {}
         for name, rows in (('vl', out.has_image), ('text', ~out.has_image)):
             sel = (labels != -100) & rows[:, None]
@@ -122,11 +133,11 @@ class MLMHead(BaseVLHead):
             losses[f'acc_mlm_{name}'] = (logits.argmax(-1) == target).float().mean().detach()
         return losses
 
-    def predict(self, out, data_samples: List) -> None:
+    def predict(self, out: VLEncoding, data_samples: List) -> None:
         """Top-1 word piece and its probability at each ``[MASK]`` position
-        (``pred_mlm_ids``, ``pred_mlm_scores``, ``pred_mlm_positions``)."""
-        hidden = self._text_hidden(out)
-        ids = out.inputs['input_ids']
+        (``pred_mlm_ids`` (M,), ``pred_mlm_scores`` (M,), ``pred_mlm_positions`` (M,))."""
+        hidden = out.text_hidden
+        ids = out.input_ids
         mask_id = self.mask_token_id
         for i, s in enumerate(data_samples):
             if mask_id is not None:

@@ -6,8 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
+from vlbert_e2e.structures import VLEncoding
 
-from .base_vl_head import BaseVLHead, classifier_mlp
+from .base_vl_head import BaseVLHead, classifier_mlp, task_rows
 from .mlm_head import MLMPredictionHeadTransform, load_mlm_transform
 
 
@@ -41,6 +42,7 @@ class VQAHead(BaseVLHead):
             (BERT's MLM transform) initialises ``final_mlp.0``, as the original's
             ``CLASSIFIER_PRETRAINED``; ``None``: random (a converted VL-BERT
             pretraining checkpoint places its MLM transform there instead).
+        **kwargs: the encoder sizes and ``init_cfg`` (:class:`BaseVLHead`).
     """
 
     CLASSIFIER_TYPES = ('2fc', '1fc', 'mlm')
@@ -48,8 +50,8 @@ class VQAHead(BaseVLHead):
     def __init__(self, num_answers: int, classifier_hidden: int = 2048,
                  dropout: float = 0.1, loss_weight: float = 1.0,
                  classifier_type: str = '2fc', pretrained: Optional[str] = None,
-                 init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if classifier_type not in self.CLASSIFIER_TYPES:
             raise ValueError(f'classifier_type must be one of {self.CLASSIFIER_TYPES}, '
                              f'got {classifier_type!r}')
@@ -62,25 +64,25 @@ class VQAHead(BaseVLHead):
         self.loss_weight = loss_weight
         self.pretrained = pretrained
         self.answers = None
-        self.final_mlp = None
+        self.final_mlp = self._classifier(self._required('hidden_size'))
+        if self.pretrained is not None:
+            load_mlm_transform(self.final_mlp[0], self.pretrained, 'VQAHead')
 
-    def bind(self, vl_bert) -> None:
-        h = vl_bert.hidden_size
+    def _classifier(self, h: int) -> nn.Sequential:
+        """The ``final_mlp`` of ``classifier_type`` on hidden size ``h``."""
         if self.classifier_type == '2fc':
-            self.final_mlp = classifier_mlp(h, self.classifier_hidden, self.num_answers,
-                                            self.dropout)
-        elif self.classifier_type == '1fc':
-            self.final_mlp = nn.Sequential(nn.Dropout(self.dropout),
-                                           nn.Linear(h, self.num_answers))
-        else:
-            cfg = vl_bert.bert.config
-            self.final_mlp = nn.Sequential(
-                MLMPredictionHeadTransform(h, cfg.hidden_act, cfg.layer_norm_eps),
-                nn.Dropout(self.dropout), nn.Linear(h, self.num_answers))
-            if self.pretrained is not None:
-                load_mlm_transform(self.final_mlp[0], self.pretrained, 'VQAHead')
+            return classifier_mlp(h, self.classifier_hidden, self.num_answers, self.dropout)
+        if self.classifier_type == '1fc':
+            return nn.Sequential(nn.Dropout(self.dropout), nn.Linear(h, self.num_answers))
+        return nn.Sequential(MLMPredictionHeadTransform(h, self.hidden_act, self.layer_norm_eps),
+                             nn.Dropout(self.dropout), nn.Linear(h, self.num_answers))
 
-    def _logits(self, out, data_samples: List, rows: List[int]) -> Tensor:
+    def _logits(self, out: VLEncoding, data_samples: List, rows: List[int]) -> Tensor:
+        """(len(rows), num_answers) logits at each row's answer ``[MASK]``.
+
+        Raises:
+            KeyError: a row without ``answer_position``.
+        """
         if any('answer_position' not in data_samples[i] for i in rows):
             raise KeyError('VQAHead needs answer_position: use Tokenize(mask_as_text_b=True)')
         dev = out.seq.hidden.device
@@ -88,14 +90,18 @@ class VQAHead(BaseVLHead):
         return self.final_mlp(out.seq.hidden[torch.as_tensor(rows, device=dev), pos])
 
     def targets(self, data_samples: List, device) -> Tensor:
+        """(N, num_answers) soft scores of the samples (``answer_indices`` /
+        ``answer_weights``)."""
         t = torch.zeros((len(data_samples), self.num_answers), device=device)
         for i, s in enumerate(data_samples):
             idx = torch.as_tensor(s.answer_indices, dtype=torch.long, device=device)
             t[i, idx] = torch.as_tensor(s.answer_weights, dtype=t.dtype, device=device)
         return t
 
-    def loss(self, out, data_samples: List) -> Dict[str, Tensor]:
-        rows = [i for i, s in enumerate(data_samples) if 'answer_indices' in s]
+    def loss(self, out: VLEncoding, data_samples: List) -> Dict[str, Tensor]:
+        """``loss_vqa`` (BCE times the answer count) and ``acc_vqa`` (VQA score of the
+        top answer) of the samples with ``answer_indices``."""
+        rows = task_rows(data_samples, 'vqa', 'answer_indices')
         if not rows:  # other samples of a multi-task batch are not VQA questions
             return {}
         logits = self._logits(out, data_samples, rows)
@@ -104,8 +110,10 @@ class VQAHead(BaseVLHead):
         acc = tgt.gather(1, logits.argmax(-1, keepdim=True)).mean()
         return dict(loss_vqa=self.loss_weight * loss, acc_vqa=acc.detach())
 
-    def predict(self, out, data_samples: List) -> None:
-        rows = [i for i, s in enumerate(data_samples) if 'answer_position' in s]
+    def predict(self, out: VLEncoding, data_samples: List) -> None:
+        """``pred_answer_index``, ``pred_answer_score`` (and ``pred_answer`` with a
+        vocabulary) of the samples routed to ``'vqa'`` with an answer slot."""
+        rows = task_rows(data_samples, 'vqa', 'answer_position')
         if not rows:
             return
         score, idx = self._logits(out, data_samples, rows).sigmoid().max(-1)

@@ -6,9 +6,9 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from vlbert_e2e.registry import MODELS
+from vlbert_e2e.structures import RegionFeatures, roi_field
 
 from .box_ops import clip_and_fix_boxes
-from .detector_region_encoder import RegionOutput
 
 
 @MODELS.register_module()
@@ -16,20 +16,20 @@ class PrecomputedRegionEncoder(BaseModule):
     """VL-BERT's visual tokens from precomputed region features, as the original's
     ``-prec`` models (``IMAGE_FEAT_PRECOMPUTED``) read them.
 
-    Every sample carries its given RoIs (``gt_boxes``, ``(K, 4)``, in the ``img_shape``
+    Every sample carries its given RoIs (``gt_rois.bboxes``, (K, 4), in the ``img_shape``
     frame) and their features (``region_feats``, ``(K, D)``), both written by the
     ``LoadRegionFeatures`` transform; this module reads no file. Per sample it returns,
-    like :class:`DetectorRegionEncoder` (same :class:`RegionOutput`, so the rest of the
+    like :class:`DetectorRegionEncoder` (same :class:`RegionFeatures`, so the rest of the
     model is unchanged):
 
     - box 0 = the whole image ``[0, 0, W-1, H-1]``, its feature the mean of the
       features of the RoIs that are not masked (zero when there are none: an image
       with 0 boxes, or every box masked), as the original's ``-prec`` datasets compute
       it (they divide by ``n + 1e-5``; we divide by ``n``);
-    - a masked RoI (``roi_masked``, chosen by ``MaskRoIs``) has its feature replaced by
+    - a masked RoI (``gt_rois.masked``, chosen by ``MaskRoIs``) has its feature replaced by
       the learned ``object_mask_visual_embedding`` (zero-initialised, as the
       original's), instead of zeroed pixels;
-    - ``cls_dist`` (``need_cls_dist=True``): the samples' ``roi_cls_dist`` (class
+    - ``cls_dist`` (``need_cls_dist=True``): the samples' ``gt_rois.cls_dist`` (class
       probabilities stored with the features) after a zero row for box 0, for MVRC
       targets and object tags.
 
@@ -60,9 +60,17 @@ class PrecomputedRegionEncoder(BaseModule):
         """Size of the appearance feature (``feature_dim``)."""
         return self.feature_dim
 
-    def forward(self, imgs: Optional[Tensor], samples: Sequence) -> RegionOutput:
-        """Regions of a batch; ``imgs`` is ignored (``None`` for samples read by
-        ``LoadRegionFeatures``)."""
+    def forward(self, imgs: Optional[Tensor], samples: Sequence) -> RegionFeatures:
+        """Regions of a batch.
+
+        Args:
+            imgs: ignored (``None`` for samples read by ``LoadRegionFeatures``).
+            samples: data samples with ``region_feats`` (K, D) and ``gt_rois``.
+
+        Returns:
+            :class:`RegionFeatures`, one entry per sample (no detector losses, no
+            feature maps).
+        """
         mask_feat = self.object_mask_visual_embedding.weight[0]
         boxes, feats, masked, dists, img_wh = [], [], [], [], []
         for s in samples:
@@ -76,8 +84,8 @@ class PrecomputedRegionEncoder(BaseModule):
             img_wh.append(b.new_tensor([w, h]))
             if self.need_cls_dist:
                 dists.append(self._cls_dist(s, len(b), f))
-        return RegionOutput(boxes, feats, masked,
-                            _same_width(dists) if self.need_cls_dist else None, img_wh, {}, ())
+        return RegionFeatures(boxes, feats, masked,
+                              _same_width(dists) if self.need_cls_dist else None, img_wh, {}, ())
 
     def _sample_regions(self, s, mask_feat: Tensor):
         """``(features (K, D), clipped boxes (K, 4), masked (K,))`` of one sample."""
@@ -90,24 +98,27 @@ class PrecomputedRegionEncoder(BaseModule):
             raise ValueError(f'region_feats of shape {list(f.shape)} in sample '
                              f'{s.metainfo.get("sample_id")}; feature_dim is '
                              f'{self.feature_dim}')
-        b = torch.as_tensor(s.gt_boxes, device=dev).float().view(-1, 4) \
-            if 'gt_boxes' in s else f.new_zeros((0, 4))
+        boxes = roi_field(s, 'bboxes')
+        b = torch.as_tensor(boxes, device=dev).float().view(-1, 4) \
+            if boxes is not None else f.new_zeros((0, 4))
         if len(b) != len(f):
             raise ValueError(f'{len(b)} boxes but {len(f)} region features in sample '
                              f'{s.metainfo.get("sample_id")}')
         b = clip_and_fix_boxes(b, s.img_shape[:2], self.min_box_size)
         m = torch.zeros(len(b), dtype=torch.bool, device=dev)
-        if 'roi_masked' in s and len(b):
-            m = torch.as_tensor(s.roi_masked, dtype=torch.bool, device=dev).view(len(b))
+        masked = roi_field(s, 'masked')
+        if masked is not None and len(b):
+            m = torch.as_tensor(masked, dtype=torch.bool, device=dev).view(len(b))
         return f, b, m
 
     @staticmethod
     def _cls_dist(s, k: int, like: Tensor) -> Tensor:
-        if 'roi_cls_dist' not in s:
+        dist = roi_field(s, 'cls_dist')
+        if dist is None:
             raise ValueError('need_cls_dist=True but sample '
                              f'{s.metainfo.get("sample_id")} has no roi_cls_dist (class '
                              'probabilities stored with the features)')
-        d = torch.as_tensor(s.roi_cls_dist, device=like.device).float()
+        d = torch.as_tensor(dist, device=like.device).float()
         if d.dim() != 2 or len(d) != k:
             raise ValueError(f'roi_cls_dist of shape {list(d.shape)} for {k} boxes in sample '
                              f'{s.metainfo.get("sample_id")}')

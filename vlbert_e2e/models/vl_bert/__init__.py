@@ -1,4 +1,6 @@
+from .object_tags import ObjectTagEmbedding
 from .visual_feature_embedding import VisualFeatureEmbedding, box_geometry_embedding
-from .vl_bert import VLBert, VLSequence
+from .vl_bert import VLBert, VLEmbedded
 
-__all__ = ['VLBert', 'VLSequence', 'VisualFeatureEmbedding', 'box_geometry_embedding']
+__all__ = ['VLBert', 'VLEmbedded', 'ObjectTagEmbedding', 'VisualFeatureEmbedding',
+           'box_geometry_embedding']

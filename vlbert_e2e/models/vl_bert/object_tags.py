@@ -46,6 +46,7 @@ class ObjectTagEmbedding(nn.Module):
 
     @property
     def num_classes(self) -> int:
+        """C, the number of class names."""
         return len(self.names)
 
     def forward(self, cls_prob: Tensor, word_embeddings: nn.Embedding,

@@ -65,6 +65,16 @@ class VisualFeatureEmbedding(nn.Module):
         self.fc = nn.Linear(geometry_dim + appearance_dim, out_dim)
 
     def forward(self, appearance: Tensor, boxes: Tensor, img_wh: Tensor) -> Tensor:
+        """RoI embeddings.
+
+        Args:
+            appearance: (N, appearance_dim) RoI features.
+            boxes: (N, 4) boxes (x1, y1, x2, y2), pixels.
+            img_wh: (N, 2) width and height of each box's image, pixels.
+
+        Returns:
+            (N, out_dim) embeddings.
+        """
         geo = box_geometry_embedding(boxes, img_wh, self.geometry, self.geometry_dim)
         x = torch.cat([geo.to(appearance.dtype), appearance], -1)
         return torch.relu(self.fc(self.dropout(x)))

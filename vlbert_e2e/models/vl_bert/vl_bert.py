@@ -8,8 +8,7 @@ VL-BERT's learned visual embeddings. Parameter names under ``bert.`` are HF's, s
 ``bert-base-uncased`` or any local HF folder loads without a remapping table.
 """
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple, Union
+from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import MMLogger
@@ -18,7 +17,10 @@ from torch import Tensor, nn
 from transformers import AutoConfig, AutoModel
 
 from vlbert_e2e.registry import MODELS
+from vlbert_e2e.structures import VLSequence
 from vlbert_e2e.utils.offline_models import resolve_model_path
+
+from .object_tags import ObjectTagEmbedding
 
 
 def _few(keys, n: int = 4) -> str:
@@ -50,22 +52,61 @@ def eager_attention(model: nn.Module) -> Iterator[None]:
         model.set_attn_implementation(before)
 
 
-@dataclass
-class VLSequence:
-    """Encoder output and where each input token ended up in the sequence."""
-    hidden: Tensor       # [B, T, H] last hidden states
-    pooled: Optional[Tensor]  # [B, H] pooler output of [CLS]
-    attention_mask: Tensor  # [B, T] 1 on real tokens
-    roi_pos: Tensor      # [B, R] sequence position of each RoI (-1 where padded)
-    text_len: Tensor     # [B] number of text tokens
-    # per encoder layer, [B, heads, T, T] attention probabilities (query -> key); only
-    # when the forward was asked for them (``output_attentions=True``)
-    attentions: Optional[Tuple[Tensor, ...]] = None
+def _load_language_model(pretrained: Optional[str], config: Optional[dict],
+                         add_pooling_layer: bool) -> nn.Module:
+    """``AutoModel.from_pretrained(pretrained)`` (logging missing/unexpected keys), or
+    ``AutoModel.from_config`` of ``config`` (``model_type`` default ``'bert'``) when
+    ``pretrained`` is ``None``; SDPA attention unless ``config`` says otherwise."""
+    overrides = dict(config or {})
+    attn = overrides.pop('attn_implementation', 'sdpa')
+    if pretrained is not None:
+        bert, info = AutoModel.from_pretrained(
+            resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
+            attn_implementation=attn, output_loading_info=True, **overrides)
+        MMLogger.get_current_instance().info(
+            f'VLBert: loaded {pretrained}; missing keys: {_few(info["missing_keys"])}; '
+            f'unexpected keys: {_few(info["unexpected_keys"])}')
+        return bert
+    model_type = overrides.pop('model_type', 'bert')
+    cfg = AutoConfig.for_model(model_type, **overrides)
+    cfg._attn_implementation = attn
+    return AutoModel.from_config(cfg, add_pooling_layer=add_pooling_layer)
 
-    def roi_hidden(self) -> Tensor:
-        """``[B, R, H]`` output of each RoI token (rows of padded RoIs are arbitrary)."""
-        idx = self.roi_pos.clamp(min=0)[..., None].expand(-1, -1, self.hidden.shape[-1])
-        return self.hidden.gather(1, idx)
+
+def _object_tags(cfg: dict, pretrained: Optional[str]) -> ObjectTagEmbedding:
+    """:class:`ObjectTagEmbedding` of ``cfg`` (``names``, ``tokenizer`` defaulting to
+    the language model's ``pretrained``).
+
+    Raises:
+        ValueError: no tokenizer to split the class names with.
+    """
+    cfg = dict(cfg)
+    tokenizer = cfg.pop('tokenizer', None) or pretrained
+    if tokenizer is None:
+        raise ValueError('object_tags needs a tokenizer (the language model has no '
+                         '`pretrained` to take it from)')
+    return ObjectTagEmbedding(tokenizer=tokenizer, **cfg)
+
+
+class VLEmbedded(NamedTuple):
+    """The single-stream sequence, ready for the transformer (T: longest sequence).
+
+    Attributes:
+        embeds: (B, T, H) token + visual + linguistic embeddings (HF adds segment and
+            position embeddings and the LayerNorm).
+        attention_mask: (B, T) long, 1 on real tokens.
+        token_type_ids: (B, T) segment ids: the text's, then 2 (RoIs, ``[END]``).
+        position_ids: (B, T) positions: text 0..L-1, every RoI L, ``[END]`` L + 1
+            (plus RoBERTa's offset).
+        roi_pos: (B, R) sequence position of each RoI (-1 where padded).
+        text_len: (B,) number of text tokens.
+    """
+    embeds: Tensor
+    attention_mask: Tensor
+    token_type_ids: Tensor
+    position_ids: Tensor
+    roi_pos: Tensor
+    text_len: Tensor
 
 
 @MODELS.register_module()
@@ -90,32 +131,24 @@ class VLBert(BaseModule):
             default ``False``: a text-only sequence is exactly the language model's.
         gradient_checkpointing: recompute each encoder layer in the backward pass
             (HF's activation checkpointing): less activation memory, more time.
+        object_tags: ``dict(names=CLASS_NAMES, tokenizer=None)``: each RoI's linguistic
+            embedding is the detector's class distribution over the word embeddings of
+            the class names (:class:`ObjectTagEmbedding`) instead of ``[IMG]``;
+            ``tokenizer`` defaults to ``pretrained``. Set by :class:`VLBertE2E` from its
+            own ``object_tags``.
+
+    Raises:
+        ValueError: ``object_tags`` without a tokenizer.
     """
 
     def __init__(self, pretrained: Optional[str] = None, config: Optional[dict] = None,
                  visual_ln_init_gain: Union[float, Tuple[float, float]] = 0.0,
                  add_pooling_layer: bool = True,
                  end_token_for_text_only: bool = False, gradient_checkpointing: bool = False,
-                 init_cfg=None) -> None:
+                 object_tags: Optional[dict] = None, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.end_token_for_text_only = end_token_for_text_only
-        overrides = dict(config or {})
-        overrides.setdefault('attn_implementation', 'sdpa')
-        if pretrained is not None:
-            attn = overrides.pop('attn_implementation')
-            self.bert, info = AutoModel.from_pretrained(
-                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
-                attn_implementation=attn,
-                output_loading_info=True, **overrides)
-            MMLogger.get_current_instance().info(
-                f'VLBert: loaded {pretrained}; missing keys: {_few(info["missing_keys"])}; '
-                f'unexpected keys: {_few(info["unexpected_keys"])}')
-        else:
-            model_type = overrides.pop('model_type', 'bert')
-            attn = overrides.pop('attn_implementation')
-            cfg = AutoConfig.for_model(model_type, **overrides)
-            cfg._attn_implementation = attn
-            self.bert = AutoModel.from_config(cfg, add_pooling_layer=add_pooling_layer)
+        self.bert = _load_language_model(pretrained, config, add_pooling_layer)
         if gradient_checkpointing:
             self.bert.activation_checkpointing_enable(
                 activation_checkpointing_kwargs=dict(use_reentrant=False))
@@ -139,6 +172,9 @@ class VLBert(BaseModule):
             else (visual_ln_init_gain, visual_ln_init_gain)
         for ln, gain in zip((self.visual_ln_text, self.visual_ln_object), gains):
             nn.init.constant_(ln.weight, gain)
+        # Oscar-style object tags: no parameters (not in the state dict)
+        self.object_tags = None if object_tags is None else _object_tags(object_tags,
+                                                                          pretrained)
 
     def _extend_token_types(self, n: int) -> None:
         """Grow the segment table to ``n`` rows (A, B, visual); new rows copy row 0."""
@@ -161,79 +197,128 @@ class VLBert(BaseModule):
 
     @property
     def word_embeddings(self) -> nn.Embedding:
+        """The language model's word-embedding table (vocab, H)."""
         return self.bert.embeddings.word_embeddings
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor,
-                token_type_ids: Optional[Tensor], text_visual: Tensor,
-                roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
-                roi_ling: Optional[Tensor] = None,
-                output_attentions: bool = False) -> VLSequence:
-        """Assemble the sequence and run the encoder (no Python loop over samples).
+    def embed(self, input_ids: Tensor, attention_mask: Tensor,
+              token_type_ids: Optional[Tensor], text_box_index: Optional[Tensor],
+              roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
+              roi_cls_dist: Optional[Tensor] = None) -> VLEmbedded:
+        """Build the single-stream sequence ``[CLS] A [SEP] (B [SEP]) RoI_0 .. RoI_n
+        [END]`` (no Python loop over samples), as the original's ``embedding()`` and
+        HF's ``VisualBertEmbeddings``.
+
+        Text token = word + LN_text(visual clue); RoI token = linguistic embedding
+        (``[IMG]``, object tags, or the masked-RoI embedding) + LN_object(feature);
+        ``[END]`` after the RoIs.
 
         Args:
-            input_ids, attention_mask, token_type_ids: ``[B, L]`` text (right-padded).
-            text_visual: ``[B, L, H]`` visual clue of each token (before LayerNorm);
-                rows of text-only samples are ignored and use the auxiliary embedding.
-            roi_feats: ``[B, R, H]`` visual features of the RoIs (box 0 = image).
-            roi_valid: ``[B, R]`` bool, real RoIs. A sample with none is text-only: its
-                text uses the auxiliary visual embedding and it gets no [END] token
-                (unless ``end_token_for_text_only``).
-            roi_masked: ``[B, R]`` bool, RoIs replaced by the mask word embedding.
-            roi_ling: ``[B, R, H]`` linguistic embedding of each RoI (object tags);
-                ``None``: the learned ``[IMG]`` embedding, as the original.
-            output_attentions: also return each layer's attention probabilities
-                (``VLSequence.attentions``); this call alone runs the eager attention
-                (see :func:`eager_attention`), the same numbers up to rounding.
+            input_ids: (B, L) word-piece ids, right-padded.
+            attention_mask: (B, L) 1 on the text tokens.
+            token_type_ids: (B, L) segment ids (``None``: all 0).
+            text_box_index: (B, L) per token, the RoI whose feature is its visual clue
+                (``None``: RoI 0, the whole image). Rows of text-only samples use the
+                auxiliary visual embedding instead.
+            roi_feats: (B, R, H) visual embeddings of the RoIs (box 0 = the image).
+            roi_valid: (B, R) bool, real RoIs. A row with none is text-only: no [END]
+                token (unless ``end_token_for_text_only``).
+            roi_masked: (B, R) bool, RoIs that get the masked-RoI word embedding.
+            roi_cls_dist: (B, R, C + 1) detector class distribution; read only with
+                ``object_tags`` (the RoIs' linguistic embedding, whole image excepted).
+
+        Returns:
+            :class:`VLEmbedded`.
         """
-        b, n_text = input_ids.shape
-        r = roi_feats.shape[1]
-        dev = input_ids.device
+        text_visual = self._text_visual(roi_feats, text_box_index, input_ids.shape[1])
+        roi_ling = self._roi_linguistic(roi_cls_dist, roi_valid)
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
-        text_len = attention_mask.sum(1)
-        n_roi = roi_valid.sum(1)
-        has_vis = n_roi > 0
-        has_end = has_vis | self.end_token_for_text_only
-        seq_len = text_len + n_roi + has_end.long()
-        t = int(seq_len.max())
-
+        has_vis = roi_valid.sum(1) > 0
         aux = self.aux_text_visual_embedding.weight[0].expand_as(text_visual)
         text_visual = torch.where(has_vis[:, None, None], text_visual, aux)
         text_emb = self.word_embeddings(input_ids) + self.visual_ln_text(text_visual)
         text_emb = text_emb * attention_mask[..., None].to(text_emb.dtype)
-
         ling = self.object_linguistic_embeddings.weight[0] if roi_ling is None else roi_ling
         ling = torch.where(roi_masked[..., None], self.object_mask_word_embedding.weight[0],
                            ling)
         roi_emb = ling + self.visual_ln_object(roi_feats)
+        return self._assemble(text_emb, roi_emb, attention_mask, token_type_ids, roi_valid)
 
+    def _text_visual(self, roi_feats: Tensor, text_box_index: Optional[Tensor],
+                     n_text: int) -> Tensor:
+        """(B, L, H) each token's visual clue: the feature of its RoI (index clamped
+        to the batch's RoIs), RoI 0 by default."""
+        if text_box_index is None:
+            return roi_feats[:, :1].expand(-1, n_text, -1)
+        idx = text_box_index.clamp(0, roi_feats.shape[1] - 1)
+        return torch.gather(roi_feats, 1, idx[..., None].expand(-1, -1, roi_feats.shape[-1]))
+
+    def _roi_linguistic(self, roi_cls_dist: Optional[Tensor], roi_valid: Tensor
+                        ) -> Optional[Tensor]:
+        """(B, R, H) object-tag embeddings (box 0 keeps ``[IMG]``), or ``None``
+        (``[IMG]`` for every RoI) without ``object_tags`` or a class distribution."""
+        if self.object_tags is None or roi_cls_dist is None:
+            return None
+        image_box = torch.zeros_like(roi_valid)
+        image_box[:, 0] = True
+        return self.object_tags(
+            roi_cls_dist.flatten(0, 1), self.word_embeddings,
+            self.object_linguistic_embeddings.weight[0], image_box.flatten()
+        ).view(*roi_valid.shape, self.hidden_size)
+
+    def _assemble(self, text_emb: Tensor, roi_emb: Tensor, attention_mask: Tensor,
+                  token_type_ids: Tensor, roi_valid: Tensor) -> VLEmbedded:
+        """Place text (B, L, H), RoI (B, R, H) and ``[END]`` embeddings in one
+        sequence per row, with its segment and position ids and attention mask."""
+        (b, n_text), r, dev = token_type_ids.shape, roi_valid.shape[1], text_emb.device
+        text_len, n_roi = attention_mask.sum(1), roi_valid.sum(1)
+        has_end = (n_roi > 0) | self.end_token_for_text_only
+        seq_len = text_len + n_roi + has_end.long()
+        t = int(seq_len.max())
         embeds = text_emb.new_zeros((b, t, text_emb.shape[-1]))
         keep_l = min(n_text, t)
         embeds[:, :keep_l] = text_emb[:, :keep_l]
-        ar_r = torch.arange(r, device=dev)
-        roi_pos = torch.where(roi_valid, text_len[:, None] + ar_r[None], -1)
+        roi_pos = torch.where(roi_valid, text_len[:, None] + torch.arange(r, device=dev)[None],
+                              -1)
         bi = torch.arange(b, device=dev)[:, None].expand(b, r)
         embeds = embeds.index_put((bi[roi_valid], roi_pos[roi_valid]), roi_emb[roi_valid])
         end_pos = text_len + n_roi
         embeds = embeds.index_put(
             (torch.arange(b, device=dev)[has_end], end_pos[has_end]),
             self.end_embedding.weight[0].expand(int(has_end.sum()), -1))
-
         ar_t = torch.arange(t, device=dev)[None]
         is_text = ar_t < text_len[:, None]
         tt_text = torch.zeros((b, t), dtype=torch.long, device=dev)
         tt_text[:, :keep_l] = token_type_ids[:, :keep_l]
-        segment = torch.where(is_text, tt_text, 2)
+        full_mask = (ar_t < seq_len[:, None]).long()
+        segment = torch.where(is_text, tt_text, 2) * full_mask
         position = torch.where(is_text, ar_t, torch.where(
             ar_t < end_pos[:, None], text_len[:, None], text_len[:, None] + 1))
-        full_mask = (ar_t < seq_len[:, None]).long()
-        segment = segment * full_mask
         position = position * full_mask + self.position_offset
+        return VLEmbedded(embeds, full_mask, segment, position, roi_pos, text_len)
 
+    def forward(self, input_ids: Tensor, attention_mask: Tensor,
+                token_type_ids: Optional[Tensor], text_box_index: Optional[Tensor],
+                roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
+                roi_cls_dist: Optional[Tensor] = None,
+                output_attentions: bool = False) -> VLSequence:
+        """Build the sequence (:meth:`embed`, same arguments) and run the transformer.
+
+        Args:
+            output_attentions: also return each layer's attention probabilities
+                (``VLSequence.attentions``); this call alone runs the eager attention
+                (see :func:`eager_attention`), the same numbers up to rounding.
+
+        Returns:
+            :class:`VLSequence`: hidden states (B, T, H), pooled (B, H), the sequence
+            mask (B, T), RoI positions (B, R), text lengths (B,).
+        """
+        e = self.embed(input_ids, attention_mask, token_type_ids, text_box_index,
+                       roi_feats, roi_valid, roi_masked, roi_cls_dist)
         with eager_attention(self.bert) if output_attentions else nullcontext():
-            out = self.bert(inputs_embeds=embeds, attention_mask=full_mask,
-                            token_type_ids=segment, position_ids=position,
+            out = self.bert(inputs_embeds=e.embeds, attention_mask=e.attention_mask,
+                            token_type_ids=e.token_type_ids, position_ids=e.position_ids,
                             output_attentions=output_attentions)
         return VLSequence(out.last_hidden_state, getattr(out, 'pooler_output', None),
-                          full_mask, roi_pos, text_len,
+                          e.attention_mask, e.roi_pos, e.text_len,
                           out.attentions if output_attentions else None)

@@ -24,6 +24,7 @@ from vlbert_e2e.utils import (
     detector_class_names,
     label_name,
     load_checkpoint_file,
+    register_all_modules,
 )
 from vlbert_e2e.visualization import MODES as ATTENTION_MODES
 from vlbert_e2e.visualization import draw_answer
@@ -110,6 +111,7 @@ class VLBertInferencer:
                                  '(use --device cpu)')
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
+        register_all_modules(init_default_scope=False)  # safe loading, all modules
         self.cfg = Config.fromfile(config)
         self.device, self.score_thr = device, score_thr
         ckpt = self._read(checkpoint) if checkpoint else None  # a bad file before the model

@@ -8,9 +8,9 @@ import numpy as np
 from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
 
-from vlbert_e2e.datasets.transforms.loading import decode_image
 from vlbert_e2e.registry import HOOKS
 from vlbert_e2e.utils.class_names import detector_class_names, label_name
+from vlbert_e2e.utils.image_io import decode_image
 
 
 @HOOKS.register_module()

@@ -4,21 +4,15 @@
 _base_ = './cc-text_pretrain.py'
 tokenizer = 'pkg://minilm-l6'
 max_length = 32
-cc_pipeline = [
-    dict(type='LoadVLImage', on_bad_sample='skip'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True, on_bad_sample='skip'),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='Tokenize', tokenizer=tokenizer, max_length=max_length),
-    dict(type='MaskText', tokenizer=tokenizer, prob=0.15),
-    dict(type='MaskRoIs', prob=0.5, mask_ratio=0.9),
-    dict(type='PackVLInputs'),
-]
-text_pipeline = [
-    dict(type='Tokenize', tokenizer=tokenizer, max_length=max_length),
-    dict(type='MaskText', tokenizer=tokenizer, prob=0.15),
-    dict(type='PackVLInputs'),
-]
+# the base's steps with the fixture's values (MMEngine resolved the base's variables
+# when it read the base, so they are set again here)
+fixture_changes = dict(
+    CheckedResize=dict(scale=(128, 96)),
+    Tokenize=dict(tokenizer=tokenizer, max_length=max_length),
+    MaskText=dict(tokenizer=tokenizer),
+    MaskRoIs=dict(prob=0.5))
+cc_pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.cc_pipeline]
+text_pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.text_pipeline]
 train_dataloader = dict(
     batch_size=4,
     num_workers=0,

@@ -3,13 +3,11 @@
 # batches of 4, no workers; testing scores the val split.
 _base_ = './refcoco.py'
 tokenizer = 'pkg://minilm-l6'
-pipeline = [
-    dict(type='LoadVLImage', on_bad_sample='raise'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True),
-    dict(type='Tokenize', tokenizer=tokenizer, max_length=16),
-    dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys=('ref_index', )),
-]
+# the base's steps with the fixture's values (MMEngine resolved the base's variables
+# when it read the base, so they are set again here)
+fixture_changes = dict(CheckedResize=dict(scale=(128, 96)),
+                       Tokenize=dict(tokenizer=tokenizer, max_length=16))
+pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.pipeline]
 dataset = dict(_base_.dataset, data_root='tests/data/refcoco/', pipeline=pipeline)
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                         dataset=dict(dataset, split='train'))

@@ -3,13 +3,11 @@
 # batches of 2, no workers.
 _base_ = './vcr.py'
 tokenizer = 'pkg://minilm-l6'
-pipeline = [
-    dict(type='LoadVLImage', on_bad_sample='raise'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True),
-    dict(type='TokenizeChoices', tokenizer=tokenizer, max_length=24),
-    dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys=('label', )),
-]
+# the base's steps with the fixture's values (MMEngine resolved the base's variables
+# when it read the base, so they are set again here)
+fixture_changes = dict(CheckedResize=dict(scale=(128, 96)),
+                       TokenizeChoices=dict(tokenizer=tokenizer, max_length=24))
+pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.pipeline]
 dataset = dict(_base_.dataset, data_root='tests/data/vcr/', pipeline=pipeline)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(dataset, ann_file='train.jsonl'))

@@ -4,12 +4,11 @@
 _base_ = './vqa_v2.py'
 tokenizer = 'pkg://minilm-l6'
 data_root = 'tests/data/vqa/'
-pipeline = [
-    dict(type='LoadVLImage', on_bad_sample='raise'),
-    dict(type='CheckedResize', scale=(128, 96), keep_ratio=True),
-    dict(type='Tokenize', tokenizer=tokenizer, max_length=24, mask_as_text_b=True),
-    dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys={{_base_.task_keys}}),
-]
+# the base's steps with the fixture's values (MMEngine resolved the base's variables
+# when it read the base, so they are set again here)
+fixture_changes = dict(CheckedResize=dict(scale=(128, 96)),
+                       Tokenize=dict(tokenizer=tokenizer, max_length=24))
+pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.train_pipeline]
 train_pipeline = test_pipeline = pipeline
 dataset = dict(type='VQAv2Dataset', data_root=data_root, answer_vocab=data_root + 'answers.txt',
                ann_file='v2_OpenEnded_mscoco_train2014_questions.json',

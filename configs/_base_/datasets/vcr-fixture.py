@@ -8,9 +8,7 @@ tokenizer = 'pkg://minilm-l6'
 fixture_changes = dict(CheckedResize=dict(scale=(128, 96)),
                        TokenizeChoices=dict(tokenizer=tokenizer, max_length=24))
 pipeline = [dict(t, **fixture_changes.get(t.type, {})) for t in _base_.pipeline]
-dataset = dict(_base_.dataset, data_root='tests/data/vcr/', pipeline=pipeline)
+# merged into the base's loaders, which keep their annotation files and test_mode
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(dataset, ann_file='train.jsonl'))
-val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                      dataset=dict(dataset, ann_file='val.jsonl', test_mode=True))
-test_dataloader = val_dataloader
+                        dataset=dict(data_root='tests/data/vcr/', pipeline=pipeline))
+val_dataloader = test_dataloader = train_dataloader

@@ -63,3 +63,18 @@ def test_import_changes_no_global_state_and_register_all_modules_does():
     assert 'load_local_checkpoint' in registered['loaders']['']
     assert registered['scope'] == 'vlbert_e2e' and before['scope'] is None
     assert registered['history_buffer_getstate'] != before['history_buffer_getstate']
+
+
+def test_loading_a_checkpoint_keeps_the_installed_allow_list(tmp_path):
+    """load_checkpoint_file allow-lists SAFE_GLOBALS for its own load only; torch's
+    context removes on exit what it added, which must not undo install_safe_loading."""
+    import numpy as np
+    import torch
+
+    from vlbert_e2e.utils import SAFE_GLOBALS, install_safe_loading, load_checkpoint_file
+    path = tmp_path / 'c.pth'
+    torch.save({'meta': {'seed': np.int64(3)}, 'state_dict': {}}, path)
+    install_safe_loading()
+    assert load_checkpoint_file(str(path))['meta']['seed'] == 3
+    assert set(SAFE_GLOBALS) <= set(torch.serialization.get_safe_globals())
+    assert torch.load(path, weights_only=True)['meta']['seed'] == 3

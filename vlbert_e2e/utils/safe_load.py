@@ -99,6 +99,14 @@ def _load_safetensors(path: str, map_location: Any) -> dict:
                     state_dict={k: f.get_tensor(k) for k in f.keys()})
 
 
+def _allow_listed():
+    """``torch.serialization.safe_globals`` with the ``SAFE_GLOBALS`` not allow-listed
+    yet: torch's context removes on exit what it was given, so the globals that
+    ``install_safe_loading`` registered for good are left out of it."""
+    present = set(torch.serialization.get_safe_globals())
+    return torch.serialization.safe_globals([g for g in SAFE_GLOBALS if g not in present])
+
+
 def check_checkpoint_file(path: str) -> None:
     """Raise :class:`CheckpointError` when ``path`` would not load, as
     :func:`load_checkpoint_file` would, but cheaply: the tensors of a zip archive are
@@ -135,7 +143,7 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
             return _load_safetensors(path, map_location)
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='Detected pickle protocol')
-            with torch.serialization.safe_globals(SAFE_GLOBALS):
+            with _allow_listed():
                 ckpt = torch.load(path, map_location=map_location, weights_only=True,
                                   mmap=mmap and head.startswith(ZIP_MAGIC))
     except (KeyboardInterrupt, MemoryError):

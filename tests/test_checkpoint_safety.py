@@ -117,7 +117,8 @@ def test_mmengine_resume_path_refuses_a_checkpoint_that_runs_code(tmp_path, monk
     torch to default to unsafe loading."""
     from mmengine.runner.checkpoint import _load_checkpoint
 
-    from vlbert_e2e.utils import CheckpointError
+    from vlbert_e2e.utils import CheckpointError, register_all_modules
+    register_all_modules(init_default_scope=False)  # what tools and default_runtime call
     marker = tmp_path / 'pwned'
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {'w': torch.zeros(1)}, 'meta': _RunsCode(marker)}, evil)

@@ -40,8 +40,8 @@ WRITER = r'''
 import runpy, sys, torch
 from mmengine.logging.history_buffer import HistoryBuffer
 stock_getstate = HistoryBuffer.__getstate__
-import vlbert_e2e
-HistoryBuffer.__getstate__ = stock_getstate
+import vlbert_e2e.utils.setup_env as setup_env
+setup_env.history_buffer_getstate = stock_getstate  # register_all_modules keeps the stock one
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from vlbert_e2e.registry import MODELS

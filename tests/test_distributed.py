@@ -7,7 +7,9 @@ import sys
 import torch
 from conftest import ROOT, TINY_TRAIN_CFG
 
-import vlbert_e2e  # noqa: F401 (allow-lists the globals of MMEngine checkpoints)
+from vlbert_e2e.utils import register_all_modules
+
+register_all_modules(init_default_scope=False)  # torch.load of MMEngine checkpoints below
 
 OPTS = ['env_cfg.dist_cfg.backend=gloo', 'train_cfg.max_iters=2',
         'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']

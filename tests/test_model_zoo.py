@@ -188,7 +188,7 @@ def _assert_landed(model, conv, src, mvrc_background='first'):
 
 # ----------------------------------------------------------------------------- tests
 def test_base_original_checkpoint_converts_and_loads_strict():
-    from vlbert_e2e.utils.vlbert_original import convert_original, find_head_prefixes
+    from vlbert_e2e.models.original_checkpoint import convert_original, find_head_prefixes
     src = original_state_dict()
     t0 = time.time()
     model = _build(BASE_ORIGINAL_CFG)  # no download: BERT from config, init_cfg None
@@ -286,7 +286,7 @@ def test_tool_errors_are_one_line_naming_the_key(tmp_path):
 
 @pytest.fixture(scope='module')
 def tiny():
-    from vlbert_e2e.utils.vlbert_original import find_head_prefixes
+    from vlbert_e2e.models.original_checkpoint import find_head_prefixes
     model = _build(TINY_TRAIN_CFG, TINY_OPTIONS)
     return model, model.state_dict(), find_head_prefixes(model)
 
@@ -312,7 +312,7 @@ def tiny():
      "'vlbert.mlm_head.predictions.decoder.weight' differs from"),
 ])
 def test_converter_errors_name_the_key(tiny, edit, message):
-    from vlbert_e2e.utils.vlbert_original import ConversionError, convert_original
+    from vlbert_e2e.models.original_checkpoint import ConversionError, convert_original
     _, target, heads = tiny
     src = tiny_original_state_dict()
     edit(src)
@@ -325,7 +325,7 @@ def test_prec_checkpoint_mvrc_order_and_missing_heads(tiny):
     """A *-prec checkpoint (no CNN) leaves the detector initialised (or takes it from
     --detector); a model without the pretraining heads reports them unplaced;
     --mvrc-background last moves the background row last."""
-    from vlbert_e2e.utils.vlbert_original import convert_original
+    from vlbert_e2e.models.original_checkpoint import convert_original
     model, target, heads = tiny
     src = tiny_original_state_dict(prec=True)
     conv = convert_original(src, target, heads, mvrc_background='last')

@@ -11,7 +11,7 @@ import torch
 from conftest import ROOT
 from test_model_zoo import REL_HEAD, TINY_OPTIONS, _build, _run_tool, tiny_original_state_dict
 
-from vlbert_e2e.utils.vlbert_original import (
+from vlbert_e2e.models.original_checkpoint import (
     ConversionError,
     convert_original,
     find_head_prefixes,

@@ -8,7 +8,9 @@ import pytest
 import torch
 from conftest import ROOT, TINY_TRAIN_CFG
 
-import vlbert_e2e  # noqa: F401 (allow-lists MMEngine's checkpoint globals)
+from vlbert_e2e.utils import register_all_modules
+
+register_all_modules(init_default_scope=False)  # torch.load of MMEngine checkpoints below
 
 TRAIN = [sys.executable, os.path.join(ROOT, 'tools/train.py'), TINY_TRAIN_CFG]
 OPTS = ['default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
-from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
+from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
 from vlbert_e2e.utils.config_checks import (
     ConfigError,
     explain_config_errors,
@@ -41,6 +41,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    register_all_modules(init_default_scope=False)  # the Runner sets cfg.default_scope
     try:
         cfg = load_config(args.config)
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):

@@ -12,7 +12,12 @@ from mmengine.runner import Runner
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.hooks import NonFiniteLossError
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
-from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, find_last_complete_checkpoint
+from vlbert_e2e.utils import (
+    CheckpointError,
+    check_checkpoint_file,
+    find_last_complete_checkpoint,
+    register_all_modules,
+)
 from vlbert_e2e.utils.config_checks import (
     ConfigError,
     explain_config_errors,
@@ -84,6 +89,7 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    register_all_modules(init_default_scope=False)  # the Runner sets cfg.default_scope
     try:
         cfg = build_cfg(args)
         prepare_cpu_distributed(cfg)

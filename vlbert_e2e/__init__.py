@@ -1,6 +1,7 @@
-"""vlbert_e2e: end-to-end trainable VL-BERT on MMDetection + Hugging Face transformers."""
-from .utils.safe_load import register_safe_globals
+"""vlbert_e2e: end-to-end trainable VL-BERT on MMDetection + Hugging Face transformers.
 
+Importing the package changes no global state; call
+:func:`vlbert_e2e.utils.register_all_modules` once to register the modules and install
+the safe checkpoint loading (the tools, the inferencer and ``default_runtime`` do).
+"""
 __version__ = '0.1.0'
-
-register_safe_globals()

@@ -5,6 +5,8 @@ custom_imports = dict(imports=['vlbert_e2e.models', 'vlbert_e2e.datasets',
                       allow_failed_imports=False)
 
 default_hooks = dict(
+    # register_all_modules(): the safe checkpoint loading, before load_from / resume
+    safe_loading=dict(type='SafeLoadingHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

@@ -34,12 +34,8 @@ text_pipeline = [
     dict(type='PackVLInputs'),
 ]
 train_dataloader = dict(dataset=dict(datasets=[
-    dict(type='ConceptualCaptionsDataset', data_root={{_base_.cc_root}},
-         ann_file='train.tsv', data_prefix=dict(img='train_images/'),
-         on_bad_sample='skip', pipeline=cc_pipeline),
-    dict(type='TextCorpusDataset', data_root='data/text_corpus/', ann_file='corpus.txt',
-         tokenizer={{_base_.tokenizer}}, min_pieces=64, packing='original',
-         pipeline=text_pipeline)]))
+    dict(_base_.cc_dataset, pipeline=cc_pipeline),
+    dict(_base_.text_dataset, packing='original', pipeline=text_pipeline)]))
 model = dict(
     heads=dict(
         mlm=dict(type='MLMHead'),

@@ -19,11 +19,12 @@ features = data_root + 'features/trainval/'  # unzipped bottom-up-attention trai
 feature_files = [features + f'karpathy_{s}_resnet101_faster_rcnn_genome.tsv'
                  for s in ('train', 'val', 'test')]
 feature_files = [feature_files[0] + '.0', feature_files[0] + '.1'] + feature_files[1:]
+# the dataset base's pipeline with the features in place of the pixels
 pipeline = [
     dict(type='LoadRegionFeatures', tsv=feature_files, feature_dim=2048,
          on_bad_sample='raise'),
-    dict(type='Tokenize', tokenizer='bert-base-uncased', max_length=510, mask_as_text_b=True),
-    dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys={{_base_.task_keys}}),
+    dict(_base_.train_pipeline[-2], max_length=510),  # Tokenize
+    _base_.train_pipeline[-1],  # PackVLInputs
 ]
 model = dict(heads=dict(vqa=dict(type='VQAHead', num_answers=3129, classifier_type='mlm',
                                  dropout=0.1)))

@@ -4,15 +4,12 @@
 # Image 3 has 0 boxes (the whole-image box alone).
 _base_ = ['./vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py']
 features = 'tests/data/vqa/features/'
-train_pipeline = [
-    dict(type='LoadRegionFeatures', tsv=features + 'trainval_fixture.tsv', feature_dim=2048),
-    dict(type='Tokenize', tokenizer={{_base_.tokenizer}}, max_length=24, mask_as_text_b=True),
-    dict(type='PackVLInputs', meta_keys={{_base_.meta_keys}}, task_keys={{_base_.task_keys}}),
-]
+train_pipeline = [dict(type='LoadRegionFeatures', tsv=features + 'trainval_fixture.tsv',
+                       feature_dim=2048)] + _base_.pipeline[2:]  # image loading -> features
 val_pipeline = [dict(type='LoadRegionFeatures', npz=features + 'npz/{image_id}.npz',
                      feature_dim=2048)] + train_pipeline[1:]
 model = dict(
-    data_preprocessor=dict(_delete_=True, type='VLDataPreprocessor', pad_token_id=0),
+    data_preprocessor=dict(_base_.vlbert_e2e.data_preprocessor, _delete_=True),  # no pixels
     region_encoder=dict(_delete_=True, type='PrecomputedRegionEncoder', feature_dim=2048),
     visual_embedding=dict(geometry='center_size', geometry_dim=2048),
     heads=dict(vqa=dict(type='VQAHead', num_answers=4, classifier_type='mlm')))

@@ -22,7 +22,6 @@ import tempfile
 import torch
 from mmengine.config import DictAction
 
-import vlbert_e2e.models  # noqa: F401 (registers)
 from vlbert_e2e.benchmarking import (
     bench_data_pipeline,
     bench_e2e,
@@ -30,7 +29,7 @@ from vlbert_e2e.benchmarking import (
     bench_inference,
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
-from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
+from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
 from vlbert_e2e.utils.device import device_problem
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -173,6 +172,7 @@ def check_inputs(args) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    register_all_modules()
     try:
         check_inputs(args)
         if args.proposer and len(args.proposer) > 2:

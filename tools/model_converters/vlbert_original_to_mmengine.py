@@ -6,7 +6,7 @@ python tools/model_converters/vlbert_original_to_mmengine.py \
 
 Builds the model of CONFIG (default: the `*-original` pretraining config of the
 checkpoint's size, picked from its hidden size) without downloading anything, places
-every tensor of the checkpoint (the table is `vlbert_e2e/utils/vlbert_original.py`),
+every tensor of the checkpoint (the table is `vlbert_e2e/models/original_checkpoint.py`),
 prints the checkpoint keys it could not place and the model keys left at their
 initial values, and writes OUT (`{'meta', 'state_dict'}`, every key of the model, so
 it loads with `strict=True`) and OUT's `.safetensors` twin. A missing key or a shape
@@ -52,9 +52,8 @@ def build_target_model(cfg: Config, src: dict):
     is built from the checkpoint's shapes instead, heads load no pretrained weights."""
     from mmengine.registry import DefaultScope
 
-    import vlbert_e2e.models  # noqa: F401 (registers)
+    from vlbert_e2e.models.original_checkpoint import bert_config_from_original
     from vlbert_e2e.registry import MODELS
-    from vlbert_e2e.utils.vlbert_original import bert_config_from_original
     m = cfg.model
     if m.vl_bert.get('pretrained') is not None:
         m.vl_bert.config = dict(bert_config_from_original(src), **(m.vl_bert.get('config')
@@ -106,15 +105,15 @@ def check_output(src: str, out: str) -> None:
 
 
 def main(argv=None):
-    import vlbert_e2e  # noqa: F401 (safe-load globals)
-    from vlbert_e2e.utils import CheckpointError, check_checkpoint_file
-    from vlbert_e2e.utils.vlbert_original import (
+    from vlbert_e2e.models.original_checkpoint import (
         ConversionError,
         convert_original,
         find_head_prefixes,
         load_original_checkpoint,
     )
+    from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
     args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
     try:
         check_checkpoint_file(args.src)  # a missing file, a folder, a broken file
         check_output(args.src, args.out)

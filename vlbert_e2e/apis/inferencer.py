@@ -19,7 +19,12 @@ from rich.progress import track
 from vlbert_e2e.datasets.transforms import build_tokenizer, is_blank
 from vlbert_e2e.models.region_encoders import BoxProposer
 from vlbert_e2e.registry import MODELS
-from vlbert_e2e.utils import apply_checkpoint, detector_class_names, load_checkpoint_file
+from vlbert_e2e.utils import (
+    apply_checkpoint,
+    detector_class_names,
+    load_checkpoint_file,
+    register_all_modules,
+)
 from vlbert_e2e.utils.device import device_problem
 from vlbert_e2e.visualization import MODES as ATTENTION_MODES
 from vlbert_e2e.visualization import draw_answer
@@ -102,6 +107,7 @@ class VLBertInferencer(BaseInferencer):
             raise InferenceError(device_problem(device))
         if not os.path.isfile(config):
             raise InferenceError(f'config file not found: {config}')
+        register_all_modules(init_default_scope=False)  # safe loading, all modules
         self.return_attention, self.attention_mode = return_attention, attention_mode
         self.device, self.score_thr, self.partial_load = device, score_thr, partial_load
         self._ckpt = self._read(checkpoint) if checkpoint else None  # before the model

@@ -14,9 +14,9 @@ from .safe_load import (
            check_checkpoint_file,
            load_checkpoint_file,
            load_local_checkpoint,
-           register_safe_globals,
 )
 from .safetensors_io import save_safetensors
+from .setup_env import install_safe_loading, register_all_modules
 from .state_dict_match import (
            apply_checkpoint,
            check_checkpoint_keys,
@@ -24,7 +24,7 @@ from .state_dict_match import (
            load_weights,
 )
 
-__all__ = ['load_hf_state_dict', 'register_safe_globals', 'SAFE_GLOBALS',
+__all__ = ['load_hf_state_dict', 'register_all_modules', 'install_safe_loading', 'SAFE_GLOBALS',
            'resolve_model_path', 'load_local_checkpoint', 'atomic_write', 'AtomicLocalBackend',
            'find_last_complete_checkpoint', 'is_complete_checkpoint', 'save_safetensors',
            'CheckpointError', 'check_checkpoint_file', 'load_checkpoint_file',

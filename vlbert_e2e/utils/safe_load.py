@@ -1,16 +1,19 @@
 """The one way this project reads a checkpoint file: :func:`load_checkpoint_file`.
 
-torch >= 2.6 loads with ``weights_only=True``; this module, imported by
-``vlbert_e2e/__init__.py``, keeps it that way and makes it usable:
+torch >= 2.6 loads with ``weights_only=True``; this module keeps it that way and makes it
+usable (``install_safe_loading`` in ``utils/setup_env.py`` installs the MMEngine parts):
 
 - every load (MMEngine's ``Runner.resume`` / ``load_from`` / ``load_checkpoint`` through
-  the ``CheckpointLoader`` scheme registered here, the inferencer, the converters, the
-  benchmark, Hugging Face ``.bin`` files) goes through :func:`load_checkpoint_file`,
-  which passes ``weights_only=True`` explicitly (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``
-  cannot turn it off) and turns every failure into a one-line :class:`CheckpointError`
-  naming the file and what is wrong with it; it never advises turning the safe load off;
+  the ``CheckpointLoader`` scheme that ``install_safe_loading`` registers, the inferencer,
+  the converters, the benchmark, Hugging Face ``.bin`` files) goes through
+  :func:`load_checkpoint_file`, which passes ``weights_only=True`` explicitly
+  (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` cannot turn it off) and turns every failure
+  into a one-line :class:`CheckpointError` naming the file and what is wrong with it;
+  it never advises turning the safe load off;
 - MMEngine 0.10.7 resume checkpoints hold numpy arrays/scalars and ``HistoryBuffer``
-  objects in ``message_hub``: exactly those types are allow-listed (``SAFE_GLOBALS``);
+  objects in ``message_hub``: exactly those types are allow-listed (``SAFE_GLOBALS``),
+  for :func:`load_checkpoint_file` always (``torch.serialization.safe_globals``), for
+  every ``torch.load`` once ``install_safe_loading`` has run;
 - ``HistoryBuffer`` is made to pickle its data only. Stock MMEngine pickles the buffer's
   statistics methods too, as ``getattr(HistoryBuffer, 'min')`` (protocol 2 writes a
   method as a call of ``builtins.getattr``). Files written that way, by an installation
@@ -27,7 +30,6 @@ from typing import Any
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint_files import ZIP_MAGIC, checkpoint_file_problem, is_safetensors
 
@@ -57,7 +59,8 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals(), (_history_buffer_getattr, 'builtins.getattr')]
 
 
-def _history_buffer_getstate(self) -> dict:
+def history_buffer_getstate(self) -> dict:
+    """``HistoryBuffer.__getstate__`` without its statistics methods (data only)."""
     state = dict(self.__dict__)
     state.pop('statistics_methods', None)
     state.pop('_statistics_methods', None)
@@ -96,6 +99,14 @@ def _load_safetensors(path: str, map_location: Any) -> dict:
                     state_dict={k: f.get_tensor(k) for k in f.keys()})
 
 
+def _allow_listed():
+    """``torch.serialization.safe_globals`` with the ``SAFE_GLOBALS`` not allow-listed
+    yet: torch's context removes on exit what it was given, so the globals that
+    ``install_safe_loading`` registered for good are left out of it."""
+    present = set(torch.serialization.get_safe_globals())
+    return torch.serialization.safe_globals([g for g in SAFE_GLOBALS if g not in present])
+
+
 def check_checkpoint_file(path: str) -> None:
     """Raise :class:`CheckpointError` when ``path`` would not load, as
     :func:`load_checkpoint_file` would, but cheaply: the tensors of a zip archive are
@@ -132,8 +143,9 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
             return _load_safetensors(path, map_location)
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='Detected pickle protocol')
-            ckpt = torch.load(path, map_location=map_location, weights_only=True,
-                              mmap=mmap and head.startswith(ZIP_MAGIC))
+            with _allow_listed():
+                ckpt = torch.load(path, map_location=map_location, weights_only=True,
+                                  mmap=mmap and head.startswith(ZIP_MAGIC))
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as e:  # whatever torch raises on a bad file
@@ -151,10 +163,3 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
     """MMEngine's local ``CheckpointLoader`` scheme: :func:`load_checkpoint_file`."""
     return load_checkpoint_file(filename, map_location)
 
-
-def register_safe_globals() -> None:
-    """Allow-list ``SAFE_GLOBALS`` and route MMEngine's local loads through
-    :func:`load_checkpoint_file`."""
-    torch.serialization.add_safe_globals(SAFE_GLOBALS)
-    HistoryBuffer.__getstate__ = _history_buffer_getstate
-    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)

@@ -17,9 +17,10 @@ dataset = dict(type='VCRDataset', data_root=data_root, data_prefix=dict(img='vcr
 train_dataloader = dict(batch_size=4, num_workers=4, persistent_workers=True,
                         sampler=dict(type='DefaultSampler', shuffle=True),
                         dataset=dict(dataset, ann_file='train.jsonl'))
+# pseudo_collate drops the samples skipped at test time
 val_dataloader = dict(batch_size=4, num_workers=4, persistent_workers=True, drop_last=False,
                       sampler=dict(type='DefaultSampler', shuffle=False),
-                      collate_fn=dict(type='vlbert_e2e.pseudo_collate'),  # drops samples skipped at test time
+                      collate_fn=dict(type='vlbert_e2e.pseudo_collate'),
                       dataset=dict(dataset, ann_file='val.jsonl', test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='VCRAccuracy', mode=mode)

@@ -14,7 +14,7 @@
 #   test_fidelity_switches.py): masked-RoI pixels int(x1)..int(x2), zero-width boxes
 #   kept, the whole-image box built on the loaded image and scaled; a batch padded
 #   only to its largest image (no size divisor).
-_base_ = './vlbert-base_faster-rcnn-r101-c4.py'
+_base_ = ['./vlbert-base_faster-rcnn-r101-c4.py', './vlbert-original_bert-base.py']
 model = dict(
     data_preprocessor=dict(pad_size_divisor=1),
     region_encoder=dict(
@@ -26,10 +26,4 @@ model = dict(
             backbone=dict(init_cfg=None),
             roi_head=dict(shared_head=dict(init_cfg=None)))),
     visual_embedding=dict(geometry='center_size'),
-    vl_bert=dict(
-        pretrained=None,
-        end_token_for_text_only=True,
-        config=dict(model_type='bert', vocab_size=30522, hidden_size=768,
-                    num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
-                    max_position_embeddings=512, hidden_act='gelu',
-                    layer_norm_eps=1e-12)))
+    vl_bert={{_base_.vlbert_original}})

@@ -8,19 +8,8 @@
 # checkpoint (`vl-bert-base-prec.model`, docs/model_zoo.md), nothing is downloaded.
 # Zero-width boxes stay zero wide, as in the original (min_box_size=0; docs/model.md,
 # "Fidelity switches").
+_base_ = ['./detectors/precomputed-regions.py', './vlbert-original_bert-base.py']
 model = dict(
-    type='VLBertE2E',
-    data_preprocessor=dict(type='VLDataPreprocessor', pad_token_id=0),  # no pixels
     region_encoder=dict(type='PrecomputedRegionEncoder', feature_dim=2048, min_box_size=0),
-    visual_embedding=dict(type='VisualFeatureEmbedding', geometry='center_size',
-                          geometry_dim=2048, dropout=0.1),
-    vl_bert=dict(
-        type='VLBert',
-        pretrained=None,
-        visual_ln_init_gain=0.0,
-        end_token_for_text_only=True,
-        config=dict(model_type='bert', vocab_size=30522, hidden_size=768,
-                    num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
-                    max_position_embeddings=512, hidden_act='gelu',
-                    layer_norm_eps=1e-12)),
-    heads=dict())
+    visual_embedding=dict(geometry='center_size', geometry_dim=2048, dropout=0.1),
+    vl_bert={{_base_.vlbert_original}})

@@ -1,14 +1,11 @@
 # VL-BERT base as in the paper: BERT-base + Faster R-CNN R101-C4 with dilated res5.
 _base_ = './detectors/faster-rcnn_r101-caffe-c4-dilated.py'
 model = dict(
-    type='VLBertE2E',
     data_preprocessor=dict(
-        type='VLDataPreprocessor',
         mean=[102.9801, 115.9465, 122.7717],  # BGR, as the original release
         std=[1.0, 1.0, 1.0],
         bgr_to_rgb=False,
-        pad_size_divisor=32,
-        pad_token_id=0),
+        pad_size_divisor=32),
     region_encoder=dict(
         type='DetectorRegionEncoder',
         detector={{_base_.detector}},
@@ -21,7 +18,5 @@ model = dict(
         det_nms_iou=0.5,
         max_det_boxes=36,
         det_score_thr=0.2),
-    visual_embedding=dict(type='VisualFeatureEmbedding', geometry='corner',
-                          geometry_dim=2048, dropout=0.1),
-    vl_bert=dict(type='VLBert', pretrained='bert-base-uncased', visual_ln_init_gain=0.0),
-    heads=dict())
+    visual_embedding=dict(geometry_dim=2048, dropout=0.1),
+    vl_bert=dict(pretrained='bert-base-uncased'))

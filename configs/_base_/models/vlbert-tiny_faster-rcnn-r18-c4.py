@@ -2,24 +2,19 @@
 # ResNet-18 C4 Faster R-CNN, random weights, nothing downloaded.
 _base_ = './detectors/faster-rcnn_r18-c4_tiny.py'
 model = dict(
-    type='VLBertE2E',
     data_preprocessor=dict(
-        type='VLDataPreprocessor',
         mean=[102.9801, 115.9465, 122.7717],
         std=[57.4, 57.1, 57.4],
         bgr_to_rgb=False,
-        pad_size_divisor=32,
-        pad_token_id=0),
+        pad_size_divisor=32),
     region_encoder=dict(
         type='DetectorRegionEncoder',
         detector={{_base_.detector}},
         box_source='given',
         max_det_boxes=10),
-    visual_embedding=dict(type='VisualFeatureEmbedding', geometry='corner',
-                          geometry_dim=256, dropout=0.0),
+    visual_embedding=dict(geometry_dim=256, dropout=0.0),
     vl_bert=dict(
-        type='VLBert', pretrained=None, visual_ln_init_gain=0.0,
+        pretrained=None,
         config=dict(model_type='bert', vocab_size=30522, hidden_size=64,
                     num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
-                    max_position_embeddings=128)),
-    heads=dict())
+                    max_position_embeddings=128)))

@@ -1,4 +1,4 @@
 # MMDetection's own Faster R-CNN R50-FPN, exposed as `detector` (see the C4 file).
-_base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../vlbert_e2e.py']
 detector = {{_base_.model}}
-model = dict(_delete_=True)
+model = dict(_base_.vlbert_e2e, _delete_=True)  # mmdet's FasterRCNN keys dropped

@@ -1,5 +1,8 @@
 """Map a checkpoint of the original VL-BERT (jackroos/VL-BERT) onto this project's model.
 
+It lives with the models because it knows their parameter names and head classes
+(``utils/`` never imports ``models/``, docs/architecture.md).
+
 The original saves ``{'state_dict': ..., 'optimizer': ...}`` with DistributedDataParallel's
 ``module.`` prefix. Every one of its parameters maps onto ours by a *prefix rename*
 (:data:`RULES`); nothing is transposed or reordered:
@@ -33,7 +36,9 @@ from typing import Dict, List, Mapping, Optional
 import torch
 from torch import Tensor
 
-from .safe_load import load_checkpoint_file
+from vlbert_e2e.utils.safe_load import load_checkpoint_file
+
+from .heads import GroundingHead, MLMHead, MVRCHead, VCRHead, VQAHead
 
 
 class ConversionError(ValueError):
@@ -174,7 +179,6 @@ def find_head_prefixes(model) -> Dict[str, str]:
     Raises:
         ConversionError: two heads of one kind (the checkpoint's head is ambiguous).
     """
-    from vlbert_e2e.models.heads import GroundingHead, MLMHead, MVRCHead, VCRHead, VQAHead
     kinds = (('mlm', MLMHead), ('mvrc', MVRCHead), ('task', (VQAHead, VCRHead, GroundingHead)))
     out = {}
     for name, head in getattr(model, 'heads', {}).items():

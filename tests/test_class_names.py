@@ -88,11 +88,15 @@ def test_visualization_hook_labels_as_the_inferencer(tmp_path, monkeypatch):
     draw = hook_module.draw_answer
     monkeypatch.setattr(hook_module, 'draw_answer',
                         lambda *a, **k: drawn.append(k) or draw(*a, **k))
-    hook.after_test_iter(Runner, 0, {}, [s])
+    s2 = s.clone()  # a second question about the same picture keeps its own drawing
+    s.set_metainfo(dict(question_id=11))
+    s2.set_metainfo(dict(question_id=12))
+    hook.after_test_iter(Runner, 0, {}, [s, s2])
     assert [lab for _, lab in drawn[0]['detections']] == ['square 0.90', 'class 7 0.80']
     assert drawn[0]['lines'] == ['is it a square?', '-> no (score 0.600)']
     assert drawn[0]['truth'] == 'yes' and drawn[0]['right'] is False
-    assert (tmp_path / '000001.jpg').stat().st_size > 0
+    assert (tmp_path / '000001_11.jpg').stat().st_size > 0
+    assert (tmp_path / '000001_12.jpg').stat().st_size > 0
 
 
 def _num_detector_classes(cfg):

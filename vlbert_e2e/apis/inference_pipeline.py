@@ -44,6 +44,13 @@ class InferenceLoader(BaseTransform):
         self.file_loader = LoadVLImage(on_bad_sample='raise')
 
     def transform(self, results: dict) -> dict:
+        """Load ``results['img']`` (a file path, read by :class:`LoadVLImage`, or an
+        ``(H, W, 3)`` uint8 BGR array) into ``img``, ``img_path`` (``None`` for an
+        array), ``img_shape`` and ``ori_shape`` (``(H, W)``, pixels).
+
+        Raises:
+            BadSampleError: unreadable file, or an array of another shape or dtype.
+        """
         img = results.pop('img')
         if isinstance(img, str):
             results['img_path'] = img

@@ -131,6 +131,7 @@ class Conversion:
 
 
 def strip_module_prefix(sd: Mapping[str, Tensor]) -> Dict[str, Tensor]:
+    """``sd`` with DDP's leading ``module.`` removed from every key that has it."""
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
 
 

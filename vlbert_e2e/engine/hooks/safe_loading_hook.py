@@ -18,4 +18,6 @@ class SafeLoadingHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
+        """Install the safe checkpoint loader and register all modules (idempotent);
+        MMEngine calls this before ``load_or_resume``."""
         register_all_modules(init_default_scope=False)

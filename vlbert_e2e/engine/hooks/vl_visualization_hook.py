@@ -61,21 +61,27 @@ class VLVisualizationHook(Hook):
         self.class_names = None
 
     def before_test(self, runner) -> None:
+        """Read the detector's class names from the config or the test set's metainfo."""
         meta = getattr(runner.test_dataloader.dataset, 'metainfo', None)
         self.class_names = detector_class_names(runner.cfg, meta)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch: dict,
                         outputs: Sequence) -> None:
+        """With ``draw``, write one picture per predicted sample to ``test_out_dir``
+        (relative to the work dir): ``<image stem>_<question/ref id or batch
+        position>.jpg``, so several texts about one picture keep their own drawing."""
         if not self.draw or self.test_out_dir is None:
             return
         out_dir = self.test_out_dir if osp.isabs(self.test_out_dir) else osp.join(
             runner.work_dir, self.test_out_dir)
         os.makedirs(out_dir, exist_ok=True)
-        for s in outputs:
+        for i, s in enumerate(outputs):
             path = s.metainfo.get('img_path')
             if not path:
                 continue
             rgb = mmcv.imfrombytes(fileio.get(path), channel_order='rgb')
             pic = draw_answer(rgb, **sample_drawing_args(s, self.class_names, self.score_thr))
             stem = osp.splitext(osp.basename(path))[0]
-            cv2.imwrite(osp.join(out_dir, f'{stem}.jpg'), pic[..., ::-1])
+            text_id = next((s.metainfo[k] for k in ('question_id', 'ref_id', 'sample_id')
+                            if s.metainfo.get(k) is not None), f'{batch_idx}-{i}')
+            cv2.imwrite(osp.join(out_dir, f'{stem}_{text_id}.jpg'), pic[..., ::-1])

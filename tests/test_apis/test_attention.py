@@ -7,12 +7,12 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, batch, build_tiny_model, make_sample, overfit
 
 from vlbert_e2e.apis import VLBertInferencer
 from vlbert_e2e.apis.attention import draw_attention, summarize_attention
 from vlbert_e2e.models.vl_bert.vl_bert import eager_attention
 from vlbert_e2e.structures import VLDataSample
+from vlbert_e2e.testing import ROOT, batch, build_tiny_model, make_sample, overfit
 from vlbert_e2e.visualization import MODES, attention_rollout, display_scale, region_heat
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')

@@ -5,35 +5,18 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from conftest import ROOT, TINY_MODEL_CFG
 
 from vlbert_e2e.apis import InferenceError, VLBertInferencer
+from vlbert_e2e.testing import ROOT, TINY_VL_CFG
 from vlbert_e2e.utils import CheckpointError
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
-CFG = f'''
-_base_ = ['{TINY_MODEL_CFG}']
-tokenizer = 'pkg://minilm-l6'
-scale = (128, 96)
-model = dict(
-    heads=dict(vqa=dict(type='VQAHead', num_answers=3, classifier_hidden=32),
-               ground=dict(type='GroundingHead'), mlm=dict(type='MLMHead')),
-    region_encoder=dict(det_score_thr=0.0))
-'''
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    d = tmp_path_factory.mktemp('inf')
-    cfg = d / 'cfg.py'
-    cfg.write_text(CFG)
-    inf = VLBertInferencer(str(cfg))
-    ckpt = d / 'model.pth'
-    torch.save(dict(state_dict=inf.model.state_dict(),
-                    meta=dict(dataset_meta=dict(answers=['yes', 'no', '2'],
-                                                classes=[f'c{i}' for i in range(8)]))), ckpt)
-    return str(cfg), str(ckpt), d
+def tiny(tiny_vl_checkpoint, tmp_path_factory):
+    """The session's tiny checkpoint (conftest.py) and a folder of this module."""
+    return (*tiny_vl_checkpoint, tmp_path_factory.mktemp('inf'))
 
 
 @pytest.mark.parametrize('task,text,key', [
@@ -75,7 +58,7 @@ def test_bad_inputs_raise_clear_errors(tiny, tmp_path):
     with pytest.raises(InferenceError, match=r'needs \[MASK\]'):
         inf([IMG], 'fill', 'no mask here')
     other = d / 'other.py'
-    other.write_text(CFG.replace('num_answers=3', 'num_answers=5'))
+    other.write_text(TINY_VL_CFG.replace('num_answers=3', 'num_answers=5'))
     with pytest.raises(CheckpointError, match=f'checkpoint {ckpt} does not match the model: '
                        r'other shapes: heads.vqa.final_mlp.4.weight \[3, 32\] vs \[5, 32\]'):
         VLBertInferencer(str(other), ckpt)

@@ -15,7 +15,8 @@ import os
 import re
 
 import pytest
-from conftest import ROOT
+
+from vlbert_e2e.testing import ROOT
 
 # (config name pattern, optimiser, lr per sample, the original yaml in jackroos/VL-BERT)
 RECIPES = [

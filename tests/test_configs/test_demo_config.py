@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from vlbert_e2e.testing import ROOT
 
 DEMO_CFG = os.path.join(
     ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py')

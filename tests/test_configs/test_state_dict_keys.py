@@ -2,7 +2,7 @@
 parameter name, so released checkpoints and the original-checkpoint converter stay valid.
 
 Regenerate after an intended change of layout with
-``python tests/test_state_dict_keys.py --regen`` and say why in the commit.
+``python tests/test_configs/test_state_dict_keys.py --regen`` and say why in the commit.
 """
 import json
 import os
@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from vlbert_e2e.testing import ROOT
+
 KEYS_DIR = os.path.join(ROOT, 'tests/data/state_dict_keys')
 # BERT-base sizes, so the base configs build offline without the hub download
 BERT_BASE = dict(model_type='bert', hidden_size=768, num_hidden_layers=12,
@@ -50,7 +51,8 @@ def test_state_dict_keys_are_frozen(rel_cfg):
         frozen = json.load(f)
     keys = _keys(rel_cfg)
     assert keys == frozen, (
-        f'added {sorted(set(keys) - set(frozen))[:5]}, removed {sorted(set(frozen) - set(keys))[:5]}')
+        f'added {sorted(set(keys) - set(frozen))[:5]}, '
+        f'removed {sorted(set(frozen) - set(keys))[:5]}')
 
 
 if __name__ == '__main__' and sys.argv[1:] == ['--regen']:

@@ -4,7 +4,6 @@ import os
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG, capture_logs
 
 from vlbert_e2e.datasets import ConceptualCaptionsDataset, TextCorpusDataset
 from vlbert_e2e.datasets.transforms import (
@@ -14,6 +13,7 @@ from vlbert_e2e.datasets.transforms import (
     Tokenize,
     build_tokenizer,
 )
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG, capture_logs
 
 TOK = 'pkg://minilm-l6'
 CC = os.path.join(ROOT, 'tests/data/cc')
@@ -186,9 +186,10 @@ def test_auto_scale_lr_uses_total_batch():
 
 
 def test_pretraining_checkpoint_loads_into_downstream_model_without_heads(tmp_path):
-    from conftest import build_tiny_model
     from mmengine.logging import MMLogger
     from mmengine.runner import load_checkpoint
+
+    from vlbert_e2e.testing import build_tiny_model
     pre = build_tiny_model(heads=dict(mlm=dict(type='MLMHead'),
                                       mvrc=dict(type='MVRCHead', num_classes=9)))
     path = tmp_path / 'pretrain.pth'

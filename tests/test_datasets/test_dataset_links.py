@@ -7,7 +7,6 @@ import pickle
 import cv2
 import numpy as np
 import pytest
-from conftest import capture_logs
 
 from vlbert_e2e.datasets import (
     ConceptualCaptionsDataset,
@@ -16,6 +15,7 @@ from vlbert_e2e.datasets import (
     VQAv2Dataset,
 )
 from vlbert_e2e.datasets.transforms import BadSampleError, LoadVLImage
+from vlbert_e2e.testing import capture_logs
 
 H, W = 20, 30
 

@@ -2,10 +2,10 @@
 import os
 
 import pytest
-from conftest import ROOT, overfit
 
 from vlbert_e2e.datasets import RefCOCODataset
 from vlbert_e2e.evaluation import GroundingAccuracy
+from vlbert_e2e.testing import ROOT, overfit
 
 REF = os.path.join(ROOT, 'tests/data/refcoco')
 TINY_REF = os.path.join(

@@ -4,11 +4,11 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ROOT, overfit
 
 from vlbert_e2e.datasets import VCRDataset
 from vlbert_e2e.datasets.transforms import BadSampleError, TokenizeChoices, build_tokenizer
 from vlbert_e2e.evaluation import vcr_joint_accuracy
+from vlbert_e2e.testing import ROOT, overfit
 
 VCR = os.path.join(ROOT, 'tests/data/vcr')
 TINY_VCR = os.path.join(

@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, overfit
 
 from vlbert_e2e.datasets import VQAv2Dataset
 from vlbert_e2e.datasets.transforms import BadSampleError
 from vlbert_e2e.evaluation import VQAAccuracy, vqa_accuracy
+from vlbert_e2e.testing import ROOT, overfit
 
 VQA = os.path.join(ROOT, 'tests/data/vqa')
 TINY_VQA = os.path.join(ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py')

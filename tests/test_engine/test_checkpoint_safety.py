@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG
 from mmengine.hooks import Hook
 
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
 from vlbert_e2e.utils import atomic_write, find_last_complete_checkpoint
 
 KILLED_WRITER = r'''
@@ -229,7 +229,7 @@ def test_good_files_of_every_format_load(tmp_path):
 
 
 def test_resume_auto_names_why_each_file_is_passed_over(tmp_path):
-    from conftest import capture_logs
+    from vlbert_e2e.testing import capture_logs
     (tmp_path / 'iter_2.pth').write_bytes(_good_bytes())
     (tmp_path / 'iter_4.pth').write_bytes(_good_bytes()[:1000])
     (tmp_path / 'iter_6.pth').write_text('model: x\n')

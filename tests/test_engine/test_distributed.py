@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG
 
 import vlbert_e2e  # noqa: F401 (allow-lists the globals of MMEngine checkpoints)
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
 
 OPTS = ['env_cfg.dist_cfg.backend=gloo', 'train_cfg.max_iters=2',
         'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
@@ -23,7 +23,7 @@ def _dist_train(cfg_text, tmp_path, bases=()):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(f'_base_ = {[TINY_TRAIN_CFG, *bases]!r}\n' + cfg_text)
     env = dict(os.environ, PYTHON=sys.executable, PORT=_free_port(), HF_HUB_OFFLINE='1',
-               PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]),
+               PYTHONPATH=ROOT,
                PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     work = tmp_path / 'w'
     r = subprocess.run(['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir', str(work),
@@ -37,7 +37,7 @@ def test_ddp_two_processes_gloo(tmp_path):
     work = _dist_train(
         "custom_imports = dict(imports=['vlbert_e2e.models', 'vlbert_e2e.datasets', "
         "'vlbert_e2e.evaluation', 'vlbert_e2e.engine', 'mmdet.models', 'mmdet.datasets', "
-        "'dist_probe'], allow_failed_imports=False)\n"
+        "'vlbert_e2e.testing.dist_probe'], allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='DistProbeHook')]\n", tmp_path)
     ranks = [torch.load(work / 'probe' / f'rank{r}.pt', weights_only=True) for r in (0, 1)]
     assert [p['world_size'] for p in ranks] == [2, 2]

@@ -10,11 +10,18 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL_CFG, batch, build_tiny_model, make_sample, tiny_model_cfg
 from torch import nn
 
 from vlbert_e2e.engine.optimizers import AutocastOptimWrapper
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
+from vlbert_e2e.testing import (
+    ROOT,
+    TINY_MODEL_CFG,
+    batch,
+    build_tiny_model,
+    make_sample,
+    tiny_model_cfg,
+)
 
 
 def _samples():

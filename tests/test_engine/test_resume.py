@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, TINY_TRAIN_CFG
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
 
 OPTS = ['train_cfg.max_iters=4', 'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1', 'log_processor.window_size=1',

@@ -22,9 +22,15 @@ import zipfile
 
 import pytest
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG, capture_logs
-from test_cli_bad_input import DRIVER, _env
-from test_model_zoo import tiny_original_state_dict
+
+from vlbert_e2e.testing import (
+    DRIVER,
+    ROOT,
+    TINY_TRAIN_CFG,
+    capture_logs,
+    tiny_original_state_dict,
+    tool_env,
+)
 
 VQA = 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py'
 REF = 'configs/refcoco/vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture.py'
@@ -104,7 +110,7 @@ class _RunsCode:
 def _make_files(tmp) -> dict:
     """The stock checkpoint, the VQA one, a converter source, one file per bad kind."""
     r = subprocess.run([sys.executable, '-c', WRITER, REF, VQA, str(tmp)], cwd=ROOT,
-                       env=dict(_env(), OMP_NUM_THREADS='1'), capture_output=True, text=True,
+                       env=dict(tool_env(), OMP_NUM_THREADS='1'), capture_output=True, text=True,
                        timeout=600)
     stock = tmp / 'stock' / 'epoch_1.pth'
     assert r.returncode == 0 and stock.is_file(), r.stdout[-2000:] + r.stderr[-2000:]
@@ -154,10 +160,10 @@ def run(tmp_path_factory):
     cases = _cases(tmp, files)
     real = {name: subprocess.Popen(  # alongside the driver
         [sys.executable] + [a.format(tmp=tmp, **files) for a in argv], cwd=ROOT,
-        env=dict(_env(), OMP_NUM_THREADS='1'), stdout=subprocess.DEVNULL,
+        env=dict(tool_env(), OMP_NUM_THREADS='1'), stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True) for name, (argv, _) in REAL.items()}
     r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(cases)], cwd=ROOT,
-                       env=dict(_env(), OMP_NUM_THREADS='1'), capture_output=True, text=True,
+                       env=dict(tool_env(), OMP_NUM_THREADS='1'), capture_output=True, text=True,
                        timeout=900)
     assert 'RESULTS' in r.stdout, r.stderr[-3000:]
     assert not r.stderr.strip(), r.stderr[-3000:]  # no case wrote around the capture

@@ -18,32 +18,18 @@ import os
 import pickle
 import re
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT
-from test_cli_bad_input import DRIVER, _env
+
+from vlbert_e2e.testing import DRIVER, ROOT, huge_png, tool_env
 
 VQA = os.path.join(ROOT, 'tests/data/vqa')
 CFG = 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py'
 QUESTION = 'is there a circle?'
-
-
-def huge_png(w: int = 40000, h: int = 30000) -> bytes:
-    """A valid 1-bit grey PNG of w x h pixels (1.2e9 > 2^30), ~150 KB: zlib + struct."""
-    def chunk(kind, data):
-        return (struct.pack('>I', len(data)) + kind + data
-                + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
-    row = b'\x00' * (1 + (w + 7) // 8)  # filter byte + packed bits
-    z = zlib.compressobj(9)
-    idat = b''.join(z.compress(row) for _ in range(h)) + z.flush()
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 1, 0, 0, 0, 0))
-            + chunk(b'IDAT', idat) + chunk(b'IEND', b''))
 
 
 def _gif() -> bytes:
@@ -136,7 +122,7 @@ def runs(tmp_path_factory):
         argvs[f'test raise {kind}'] = (['tools/test.py', CFG, ckpt, '--work-dir', f'{tmp}/t']
                                        + _data('test', tmp / 'vqa', kind, 'raise'))
         argvs[f'demo {kind}'] = ['tools/demo.py', f'{tmp}/imgs/{KINDS[kind][0]}'] + demo
-    r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(argvs)], cwd=ROOT, env=_env(),
+    r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(argvs)], cwd=ROOT, env=tool_env(),
                        capture_output=True, text=True, timeout=1200)
     assert 'RESULTS' in r.stdout, r.stderr[-3000:]
     return tmp, json.loads(r.stdout.split('RESULTS', 1)[1])

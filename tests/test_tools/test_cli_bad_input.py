@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TINY_TRAIN_CFG
+
+from vlbert_e2e.testing import DRIVER, ROOT, TINY_TRAIN_CFG, tool_env
 
 CFG = os.path.relpath(TINY_TRAIN_CFG, ROOT)
 VOCAB = 'tools/dataset_converters/build_vqa_answer_vocab.py'
@@ -93,33 +94,6 @@ CASES = {
                                            'config file not found: nope.py'),
 }
 
-DRIVER = r'''
-import contextlib, io, json, runpy, sys, traceback
-out = {}
-for name, argv in json.loads(sys.argv[1]).items():
-    err, log = io.StringIO(), io.StringIO()
-    sys.argv = argv
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log):
-        try:
-            runpy.run_path(argv[0], run_name='__main__')
-            code = 0
-        except SystemExit as e:
-            code = e.code
-            if isinstance(code, str):
-                err.write(code + '\n')
-                code = 1
-        except BaseException:
-            err.write('Traceback (uncaught)\n' + traceback.format_exc())
-            code = -1
-    out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue())
-print('RESULTS' + json.dumps(out))
-'''
-
-
-def _env():
-    return dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
-
-
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cli')
@@ -134,7 +108,7 @@ def results(tmp_path_factory):
                     tmp / 'imgs' / name)
     argvs = {k: [a.format(tmp=tmp) for a in argv] for k, (argv, _) in CASES.items()}
     r = subprocess.run([sys.executable, '-c', DRIVER, json.dumps(argvs)], cwd=ROOT,
-                       env=_env(), capture_output=True, text=True, timeout=300)
+                       env=tool_env(), capture_output=True, text=True, timeout=300)
     assert 'RESULTS' in r.stdout, r.stderr[-3000:]
     return json.loads(r.stdout.split('RESULTS', 1)[1])
 
@@ -152,7 +126,7 @@ def test_bad_command_line_exits_with_one_line(results, case):
 
 def test_real_stderr_of_a_config_typo_has_no_traceback():
     r = subprocess.run([sys.executable, 'tools/train.py', CFG, '--cfg-options',
-                        'model.vl_bert.pretraind=None'], cwd=ROOT, env=_env(),
+                        'model.vl_bert.pretraind=None'], cwd=ROOT, env=tool_env(),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert r.stderr.strip().splitlines() == [

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, TINY_TRAIN_CFG
 
 import vlbert_e2e  # noqa: F401 (allow-lists MMEngine's checkpoint globals)
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
 
 TRAIN = [sys.executable, os.path.join(ROOT, 'tools/train.py'), TINY_TRAIN_CFG]
 OPTS = ['default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']

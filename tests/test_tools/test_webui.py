@@ -11,9 +11,9 @@ import urllib.request
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ROOT
 
 from vlbert_e2e.apis import VLBertInferencer
+from vlbert_e2e.testing import ROOT
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
 CHROMIUM, CHROMEDRIVER = '/usr/bin/chromium', '/usr/bin/chromedriver'

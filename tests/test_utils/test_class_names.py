@@ -8,9 +8,9 @@ import os
 import runpy
 
 import torch
-from conftest import ROOT, TINY_MODEL_CFG
 from mmengine.config import Config
 
+from vlbert_e2e.testing import ROOT, TINY_MODEL_CFG
 from vlbert_e2e.utils import detector_class_names, label_name
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')

@@ -5,8 +5,9 @@ import os
 import pytest
 import torch
 import torchvision
-from conftest import ROOT
 from mmengine.config import Config
+
+from vlbert_e2e.testing import ROOT
 
 
 def test_mmcv_ops_are_compiled():
@@ -37,11 +38,11 @@ def test_nms_matches_torchvision():
 
 
 def test_tiny_faster_rcnn_from_our_config_trains_and_predicts():
-    from conftest import make_sample
     from mmdet.structures import DetDataSample
     from mmengine.registry import DefaultScope
 
     from vlbert_e2e.registry import MODELS
+    from vlbert_e2e.testing import make_sample
     cfg = Config.fromfile(os.path.join(
         ROOT, 'configs/_base_/models/detectors/faster-rcnn_r18-c4_tiny.py'))
     with DefaultScope.overwrite_default_scope('vlbert_e2e'):

@@ -1,4 +1,4 @@
-"""Test-only hook for the 2-process run (tests/test_distributed.py): each rank writes
+"""Test-only hook for the 2-process run (tests/test_engine/test_distributed.py): each rank writes
 the samples it trained on and a fingerprint of its final parameters to
 ``work_dir/probe/rank{N}.pt``. (It must not iterate the sampler itself: mmdet's
 MultiSourceSampler shares its index generators between iterators.)"""

@@ -5,7 +5,6 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from test_cli_bad_images import huge_png
 
 from vlbert_e2e.datasets.skipped_samples import pseudo_collate
 from vlbert_e2e.datasets.transforms import (
@@ -14,6 +13,7 @@ from vlbert_e2e.datasets.transforms import (
     LoadVLImage,
     decode_image,
 )
+from vlbert_e2e.testing import huge_png
 
 
 @pytest.fixture(scope='module')

@@ -9,7 +9,6 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from vlbert_e2e.datasets import (
     ConceptualCaptionsDataset,
@@ -26,6 +25,7 @@ from vlbert_e2e.datasets.transforms import (
     build_tokenizer,
 )
 from vlbert_e2e.datasets.transforms.text_encoding import truncate_longest_first
+from vlbert_e2e.testing import ROOT
 
 BERT = 'pkg://minilm-l6'
 DATA = os.path.join(ROOT, 'tests/data')

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 import torch
-from conftest import batch, build_tiny_model, make_sample
+
+from vlbert_e2e.testing import batch, build_tiny_model, make_sample
 
 HEADS = dict(mlm=dict(type='MLMHead'))
 

@@ -4,12 +4,13 @@ output has the shape the next stage expects."""
 import numpy as np
 import pytest
 import torch
-from conftest import batch, build_tiny_model
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
+
+from vlbert_e2e.testing import batch, build_tiny_model
 
 TOK = 'pkg://minilm-l6'
 WORDS = st.sampled_from(['a', 'red', 'circle', 'über', 'naïve', '猫', '🙂', 'x' * 40, '.'])

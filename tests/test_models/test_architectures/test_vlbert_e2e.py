@@ -3,7 +3,8 @@ import copy
 
 import pytest
 import torch
-from conftest import batch, build_tiny_model, make_sample, tiny_model_cfg
+
+from vlbert_e2e.testing import batch, build_tiny_model, make_sample, tiny_model_cfg
 
 HEADS = dict(mlm=dict(type='MLMHead'))
 
@@ -154,11 +155,11 @@ def test_text_only_and_image_samples_in_one_batch():
 
 
 def test_fpn_variant_pools_shared_fc_features():
-    from conftest import ROOT
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
 
     from vlbert_e2e.registry import MODELS
+    from vlbert_e2e.testing import ROOT
     cfg = Config.fromfile(f'{ROOT}/configs/_base_/models/vlbert-base_faster-rcnn-r50-fpn.py')
     m = cfg.model
     m.region_encoder.detector.backbone.update(depth=18, init_cfg=None)

@@ -8,9 +8,15 @@ import os
 
 import pytest
 import torch
-from conftest import ROOT
-from test_model_zoo import REL_HEAD, TINY_OPTIONS, _build, _run_tool, tiny_original_state_dict
 
+from vlbert_e2e.testing import (
+    REL_HEAD,
+    ROOT,
+    TINY_OPTIONS,
+    run_tool,
+    tiny_original_state_dict,
+)
+from vlbert_e2e.testing import build_model_from_cfg as _build
 from vlbert_e2e.utils.vlbert_original import (
     ConversionError,
     convert_original,
@@ -20,8 +26,13 @@ from vlbert_e2e.utils.vlbert_original import (
 CONFIGS = os.path.join(ROOT, 'configs')
 PREC_VQA = os.path.join(CONFIGS, 'vqa/vlbert-tiny-prec_region-features_1xb2-2e_vqa-fixture.py')
 TINY_VCR = os.path.join(CONFIGS, 'vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture.py')
+CONVERTER = os.path.join(ROOT, 'tools/model_converters/vlbert_original_to_mmengine.py')
 TINY_REF = os.path.join(CONFIGS,
                         'refcoco/vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture.py')
+
+
+def _run_tool(args):
+    return run_tool([CONVERTER] + args)
 
 
 def finetuned_vqa(**kw):

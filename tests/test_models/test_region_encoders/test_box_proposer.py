@@ -14,7 +14,15 @@ import sys
 import cv2
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL_CFG, batch, build_tiny_model, make_sample
+
+from vlbert_e2e.testing import (
+    ROOT,
+    TINY_MODEL_CFG,
+    batch,
+    build_tiny_model,
+    greedy_nms,
+    make_sample,
+)
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')  # 128 x 96
 # the proposer's own test pipeline (mmdet's, at a small scale): another resize than ours
@@ -84,20 +92,6 @@ def proposers(tmp_path_factory):
     return out
 
 
-def _greedy_nms(boxes, scores, iou_thr):
-    """Class-agnostic NMS by its definition (not the implementation under test)."""
-    def iou(a, b):
-        w = (min(a[2], b[2]) - max(a[0], b[0])).clamp(min=0)
-        h = (min(a[3], b[3]) - max(a[1], b[1])).clamp(min=0)
-        inter = w * h
-        return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-    keep = []
-    for i in scores.argsort(descending=True).tolist():
-        if all(iou(boxes[i], boxes[j]) <= iou_thr for j in keep):
-            keep.append(i)
-    return torch.tensor(keep, dtype=torch.long)
-
-
 def _reference_boxes(cfg, ckpt, raw, scale, hw, score_thr, iou, topk):
     """mmdet's own inference on the raw image; threshold, class-agnostic NMS, top-K
     (by hand); scaled onto our image, clipped."""
@@ -109,7 +103,7 @@ def _reference_boxes(cfg, ckpt, raw, scale, hw, score_thr, iou, topk):
         det = init_detector(cfg, ckpt, device='cpu')
         r = inference_detector(det, raw).pred_instances
     r = r[r.scores >= score_thr]
-    keep = _greedy_nms(r.bboxes, r.scores, iou)[:topk]
+    keep = greedy_nms(r.bboxes, r.scores, iou)[:topk]
     boxes = r.bboxes[keep] * torch.tensor([scale, scale, scale, scale])
     return clip_and_fix_boxes(boxes, hw), r[keep]
 
@@ -290,7 +284,7 @@ def converted_original(tmp_path_factory):
     """A synthetic fine-tuned VQA checkpoint in the original VL-BERT's layout (tiny
     size, its "mlm" answer classifier), converted by the converter CLI into a config
     with that VQA head, then loaded strictly."""
-    from test_model_zoo import _build, tiny_original_state_dict
+    from vlbert_e2e.testing import build_model_from_cfg, tiny_original_state_dict
     d = tmp_path_factory.mktemp('original')
     src = d / 'vl-bert-tiny-e2e.model'
     original = _at_trained_scale(tiny_original_state_dict(task_head='vqa_mlm', num_answers=3))
@@ -308,7 +302,7 @@ model = dict(visual_embedding=dict(geometry_dim=2048),
     r = _run(['tools/model_converters/vlbert_original_to_mmengine.py', str(src), str(out),
               '--config', str(cfg)])
     assert r.returncode == 0, r.stderr[-3000:]
-    model = _build(str(cfg))
+    model = build_model_from_cfg(str(cfg))
     state = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     model.load_state_dict(state, strict=True)
     # every tensor of the original's answer classifier is placed in our VQA head

@@ -5,8 +5,8 @@ boxes our detector picks, never what the model computes on a given set of boxes.
 """
 import pytest
 import torch
-from conftest import batch, build_tiny_model, make_sample
-from test_box_proposer import _greedy_nms
+
+from vlbert_e2e.testing import batch, build_tiny_model, greedy_nms, make_sample
 
 HEADS = dict(vqa=dict(type='VQAHead', num_answers=4, classifier_hidden=32),
              mvrc=dict(type='MVRCHead', num_classes=9))
@@ -65,7 +65,7 @@ def test_rpn_proposals_are_the_rpns_best_and_reported_with_the_box_heads_class()
         out = model.encode(**data)
         (s, ) = model.predict(**data)
     # by hand: objectness order, class-agnostic NMS at 0.5 (greedy), the first 4
-    keep = _greedy_nms(rpn.bboxes, rpn.scores, 0.5)[:4]
+    keep = greedy_nms(rpn.bboxes, rpn.scores, 0.5)[:4]
     expect = enc._clip(rpn.bboxes[keep], data['data_samples'][0])
     boxes = out.region.boxes[0]
     assert torch.equal(boxes[2:], expect) and boxes[1].tolist() == [3, 4, 50, 60]

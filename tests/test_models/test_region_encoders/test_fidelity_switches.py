@@ -5,13 +5,13 @@ import os
 
 import pytest
 import torch
-from conftest import ROOT, batch, build_tiny_model, make_sample
 
 from vlbert_e2e.models.region_encoders.box_ops import (
     clip_and_fix_boxes,
     masked_pixel_map,
     whole_image_box,
 )
+from vlbert_e2e.testing import ROOT, batch, build_tiny_model, make_sample
 
 ORIGINAL_MODEL_CFG = os.path.join(
     ROOT, 'configs/_base_/models/vlbert-base-original_faster-rcnn-r101-c4.py')

@@ -14,10 +14,10 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
 
 from vlbert_e2e.datasets.transforms import BadSampleError, LoadRegionFeatures
 from vlbert_e2e.datasets.transforms.region_feature_files import BottomUpTSV, read_region_npz
+from vlbert_e2e.testing import ROOT
 
 FEATURES = os.path.join(ROOT, 'tests/data/vqa/features')
 TSV = os.path.join(FEATURES, 'trainval_fixture.tsv')

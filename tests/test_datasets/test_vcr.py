@@ -7,8 +7,7 @@ import pytest
 
 from vlbert_e2e.datasets import VCRDataset
 from vlbert_e2e.datasets.transforms import BadSampleError, TokenizeChoices, build_tokenizer
-from vlbert_e2e.evaluation import vcr_joint_accuracy
-from vlbert_e2e.testing import ROOT, overfit
+from vlbert_e2e.testing import ROOT
 
 VCR = os.path.join(ROOT, 'tests/data/vcr')
 TINY_VCR = os.path.join(
@@ -44,15 +43,6 @@ def test_qa2r_appends_the_right_answer_to_the_question():
     assert q['label'] != right  # fixture rationale label is (answer + 1) % 4
 
 
-def test_joint_q2ar_hand_case():
-    q2a = {'a': dict(pred=1, label=1), 'b': dict(pred=0, label=2), 'c': dict(pred=3, label=3)}
-    qa2r = {'a': dict(pred=2, label=2), 'b': dict(pred=1, label=1), 'c': dict(pred=0, label=1)}
-    acc = vcr_joint_accuracy(q2a, qa2r)
-    assert acc == pytest.approx(dict(q2a=200 / 3, qa2r=200 / 3, q2ar=100 / 3))
-    with pytest.raises(KeyError, match='only one'):
-        vcr_joint_accuracy(q2a, {'a': qa2r['a']})
-
-
 def test_malformed_record_names_file_and_annot_id(tmp_path):
     lines = open(os.path.join(VCR, 'train.jsonl')).read().splitlines()
     item = json.loads(lines[1])
@@ -61,8 +51,3 @@ def test_malformed_record_names_file_and_annot_id(tmp_path):
     with pytest.raises(BadSampleError, match=r'bad.jsonl, annot_id train-1: object index 7'):
         VCRDataset(data_root=VCR, ann_file=str(tmp_path / 'bad.jsonl'),
                    data_prefix=dict(img='vcr1images/'), pipeline=[])
-
-
-def test_vcr_head_overfits_a_tiny_batch():
-    _, out = overfit(TINY_VCR, 'loss_vcr', steps=30, batch_size=4)
-    assert [s.pred_choice for s in out] == [int(s.label) for s in out]

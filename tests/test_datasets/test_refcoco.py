@@ -25,12 +25,13 @@ def test_one_sample_per_sentence_with_candidates_and_referred_box():
     assert len(_ds('val')) == 4
 
 
-def test_coco_boxes_train_the_detector_jointly():
-    from mmengine.config import Config
+def test_coco_boxes_train_the_detector_jointly(tmp_path):
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
-    cfg = Config.fromfile(TINY_REF)
-    cfg.work_dir = '/tmp/vlbert_test_ref_detloss'
+
+    from vlbert_e2e.utils.config_checks import load_config
+    cfg = load_config(TINY_REF)
+    cfg.work_dir = str(tmp_path)
     cfg.model.region_encoder.det_loss_weight = 1.0
     cfg.train_dataloader.dataset.pipeline[-1].with_det_gt = True
     with DefaultScope.overwrite_default_scope('vlbert_e2e'):

@@ -39,18 +39,20 @@ def test_train_writes_checkpoint_and_resume_continues(tmp_path):
 
 
 class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
     def __reduce__(self):
-        return (os.system, ('touch /tmp/vlbert_e2e_pwned',))
+        return (os.system, (f'touch {self.marker}',))
 
 
 def test_checkpoint_that_runs_code_is_refused(tmp_path):
     path = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {}, 'x': _Evil()}, path)
-    if os.path.exists('/tmp/vlbert_e2e_pwned'):
-        os.remove('/tmp/vlbert_e2e_pwned')
+    marker = tmp_path / 'pwned'
+    torch.save({'state_dict': {}, 'x': _Evil(marker)}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path, weights_only=True)
-    assert not os.path.exists('/tmp/vlbert_e2e_pwned')
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize('cfg,metric', [

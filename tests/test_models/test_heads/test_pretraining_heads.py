@@ -6,12 +6,13 @@ import torch
 from vlbert_e2e.testing import TINY_TRAIN_CFG, capture_logs
 
 
-def test_tiny_pretraining_loss_goes_down_on_a_repeated_batch():
-    from mmengine.config import Config
+def test_tiny_pretraining_loss_goes_down_on_a_repeated_batch(tmp_path):
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
-    cfg = Config.fromfile(TINY_TRAIN_CFG)
-    cfg.work_dir = '/tmp/vlbert_test_overfit'
+
+    from vlbert_e2e.utils.config_checks import load_config
+    cfg = load_config(TINY_TRAIN_CFG)
+    cfg.work_dir = str(tmp_path)
     with DefaultScope.overwrite_default_scope('vlbert_e2e'):
         runner = Runner.from_cfg(cfg)
         data = next(iter(runner.train_dataloader))

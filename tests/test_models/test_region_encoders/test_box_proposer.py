@@ -22,6 +22,7 @@ from vlbert_e2e.testing import (
     build_tiny_model,
     greedy_nms,
     make_sample,
+    run_tools_in_one_process,
 )
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')  # 128 x 96
@@ -314,17 +315,25 @@ model = dict(visual_embedding=dict(geometry_dim=2048),
     return str(cfg), str(out)
 
 
+@pytest.fixture(scope='module')
+def demo_runs(proposers, converted_original, tmp_path_factory):
+    """tools/demo.py with each kind of proposer, all in one process (one start-up):
+    kind -> (its result, its --out-dir)."""
+    cfg, ckpt = converted_original
+    outs = {kind: tmp_path_factory.mktemp(kind) for kind in KINDS}
+    runs = run_tools_in_one_process({kind: [
+        'tools/demo.py', IMG, '--config', cfg, '--checkpoint', ckpt, '--task', 'vqa',
+        '--text', 'what is on the table?', '--out-dir', str(outs[kind]),
+        '--score-thr', '0', '--proposer', *proposers[kind]] for kind in KINDS})
+    return {kind: (runs[kind], outs[kind]) for kind in KINDS}
+
+
 @pytest.mark.parametrize('kind', KINDS)
-def test_demo_answers_with_a_proposer_from_a_converted_original(
-        proposers, converted_original, kind, tmp_path):
+def test_demo_answers_with_a_proposer_from_a_converted_original(demo_runs, kind):
     """tools/demo.py --proposer CONFIG CHECKPOINT on a raw JPEG: exit 0, JSON written,
     the answer and the proposer's detections in it."""
-    cfg, ckpt = converted_original
-    pcfg, pckpt = proposers[kind]
-    r = _run(['tools/demo.py', IMG, '--config', cfg, '--checkpoint', ckpt, '--task', 'vqa',
-              '--text', 'what is on the table?', '--out-dir', str(tmp_path),
-              '--score-thr', '0', '--proposer', pcfg, pckpt])
-    assert r.returncode == 0, r.stderr[-3000:]
+    r, tmp_path = demo_runs[kind]
+    assert r['code'] == 0, r['stderr'][-3000:]
     res = json.load(open(tmp_path / '000001.json'))
     assert res['answer'] in ('0', '1', '2') and 0 <= res['score'] <= 1
     assert res['detections'] and all(d['label'] in CLASSES for d in res['detections'])

@@ -10,7 +10,7 @@ run goes on and names each skipped file in its log; tools/test.py then predicts 
 good samples only (counted in its ``--out`` dump). The demo on a folder names each file
 it skips and answers the others.
 
-All runs share one subprocess (tools run as ``__main__``, see test_cli_bad_input.py).
+All runs share one subprocess (tools run as ``__main__``, see ``vlbert_e2e.testing.cli``).
 """
 import io
 import json

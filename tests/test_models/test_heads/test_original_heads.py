@@ -1,7 +1,7 @@
 """Fine-tuned original checkpoints keep their task heads: VQA's "mlm" classifier, VCR's
 "1fc", RefCOCO+'s MVRC-transform classifier; fp16 (apex O2) tensors become float32.
 
-The original's layouts are built by ``tests/test_model_zoo.py``'s helpers from its public
+The original's layouts are built by ``vlbert_e2e.testing.original_checkpoint`` from its public
 code (jackroos/VL-BERT: vqa/, vcr/, refcoco/modules/resnet_vlbert_for_*.py)."""
 import math
 import os

@@ -1,14 +1,12 @@
 """VQA v2: official accuracy on hand-computed cases, dataset, head wiring, tools."""
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from vlbert_e2e.datasets import VQAv2Dataset
 from vlbert_e2e.datasets.transforms import BadSampleError
-from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing import ROOT, run_tools_in_one_process
 
 VQA = os.path.join(ROOT, 'tests/data/vqa')
 TINY_VQA = os.path.join(ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py')
@@ -44,21 +42,19 @@ def test_malformed_question_names_file_and_record(tmp_path):
 
 
 def test_tiny_vqa_trains_and_tests_through_the_tools(tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
-    work = str(tmp_path / 'w')
-    r = subprocess.run([sys.executable, 'tools/train.py', TINY_VQA, '--work-dir', work,
-                        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-                        'default_hooks.checkpoint.interval=1'],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert 'vqa/accuracy' in r.stdout + r.stderr
-    out = str(tmp_path / 'preds.pkl')
-    r = subprocess.run([sys.executable, 'tools/test.py', TINY_VQA, f'{work}/epoch_1.pth',
-                        '--work-dir', work, '--out', out,
-                        '--cfg-options', f'test_evaluator.outfile_prefix={tmp_path}/vqa'],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert 'vqa/accuracy' in r.stdout + r.stderr and os.path.isfile(out)
+    work, out = str(tmp_path / 'w'), str(tmp_path / 'preds.pkl')
+    runs = run_tools_in_one_process({  # train, then test: one start-up
+        'train': ['tools/train.py', TINY_VQA, '--work-dir', work, '--cfg-options',
+                  'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+                  'default_hooks.checkpoint.interval=1'],
+        'test': ['tools/test.py', TINY_VQA, f'{work}/epoch_1.pth', '--work-dir', work,
+                 '--out', out, '--cfg-options', f'test_evaluator.outfile_prefix={tmp_path}/vqa']})
+    r = runs['train']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    assert 'vqa/accuracy' in r['stdout'] + r['stderr']
+    r = runs['test']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    assert 'vqa/accuracy' in r['stdout'] + r['stderr'] and os.path.isfile(out)
     res = json.load(open(tmp_path / 'vqa.json'))
     assert len(res) == 6 and set(res[0]) == {'question_id', 'answer'}
 

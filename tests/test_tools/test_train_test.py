@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import vlbert_e2e  # noqa: F401 (allow-lists MMEngine's checkpoint globals)
-from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
+from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG, run_tools_in_one_process
 
 TRAIN = [sys.executable, os.path.join(ROOT, 'tools/train.py'), TINY_TRAIN_CFG]
 OPTS = ['default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
@@ -62,12 +62,14 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path):
 ])
 def test_tiny_task_configs_train_and_test_through_the_tools(tmp_path, cfg, metric):
     work = str(tmp_path / 'w')
-    r = _run(TRAIN[:2] + [cfg, '--work-dir', work, '--cfg-options',
-                          'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-                          'default_hooks.checkpoint.interval=1'])
-    assert r.returncode == 0, r.stderr[-3000:]
-    r = _run([sys.executable, 'tools/test.py', cfg, f'{work}/epoch_1.pth', '--work-dir', work,
-              '--show-dir', 'vis'])
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert metric in r.stdout + r.stderr
+    runs = run_tools_in_one_process({  # train, then test: one start-up
+        'train': ['tools/train.py', cfg, '--work-dir', work, '--cfg-options',
+                  'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+                  'default_hooks.checkpoint.interval=1'],
+        'test': ['tools/test.py', cfg, f'{work}/epoch_1.pth', '--work-dir', work,
+                 '--show-dir', 'vis']})
+    assert runs['train']['code'] == 0, runs['train']['stderr'][-3000:]
+    r = runs['test']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    assert metric in r['stdout'] + r['stderr']
     assert len(os.listdir(os.path.join(work, 'vis'))) > 0

@@ -7,8 +7,6 @@ import csv
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tracemalloc
 
 import numpy as np
@@ -17,7 +15,7 @@ import torch
 
 from vlbert_e2e.datasets.transforms import BadSampleError, LoadRegionFeatures
 from vlbert_e2e.datasets.transforms.region_feature_files import BottomUpTSV, read_region_npz
-from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing import ROOT, run_tools_in_one_process
 
 FEATURES = os.path.join(ROOT, 'tests/data/vqa/features')
 TSV = os.path.join(FEATURES, 'trainval_fixture.tsv')
@@ -210,25 +208,21 @@ def test_prec_mvrc_targets_and_mask_embedding_gradient():
     assert model.region_encoder.object_mask_visual_embedding.weight.grad.abs().sum() > 0
 
 
-def _run(args):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    return subprocess.run([sys.executable] + args, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
-
-
 def test_prec_vqa_fine_tunes_and_tests_through_the_tools(tmp_path):
     """TSV features for training, .npz for testing; the loss is finite and goes down."""
     work = str(tmp_path / 'w')
-    r = _run(['tools/train.py', PREC_VQA, '--work-dir', work, '--cfg-options',
-              'train_cfg.max_epochs=4', 'default_hooks.checkpoint.interval=4',
-              'train_cfg.val_interval=4'])
-    assert r.returncode == 0, r.stderr[-3000:]
-    log = r.stdout + r.stderr
+    runs = run_tools_in_one_process({  # train, then test: one start-up
+        'train': ['tools/train.py', PREC_VQA, '--work-dir', work, '--cfg-options',
+                  'train_cfg.max_epochs=4', 'default_hooks.checkpoint.interval=4',
+                  'train_cfg.val_interval=4'],
+        'test': ['tools/test.py', PREC_VQA, f'{work}/epoch_4.pth', '--work-dir', work]})
+    r = runs['train']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    log = r['stdout'] + r['stderr']
     losses = [float(x) for x in re.findall(r'Epoch\(train\).*? loss: ([\d.naninf]+)', log)]
     assert len(losses) == 12 and all(np.isfinite(losses)), losses
     assert np.mean(losses[-3:]) < np.mean(losses[:3]), losses
     assert 'vqa/accuracy' in log
-    r = _run(['tools/test.py', PREC_VQA, f'{work}/epoch_4.pth', '--work-dir', work])
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert re.search(r'vqa/accuracy: [\d.]+', r.stdout + r.stderr)
+    r = runs['test']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    assert re.search(r'vqa/accuracy: [\d.]+', r['stdout'] + r['stderr'])

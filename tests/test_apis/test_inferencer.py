@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from vlbert_e2e.apis import InferenceError, VLBertInferencer
-from vlbert_e2e.testing import ROOT, TINY_VL_CFG, run_tools_in_one_process
+from vlbert_e2e.testing import ROOT, TINY_VL_CFG, run_tools_here
 from vlbert_e2e.utils import CheckpointError
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
@@ -74,11 +74,11 @@ def test_demo_cli_writes_files_and_fails_in_one_line(tiny, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.load(open(tmp_path / '000001.json'))['answer'] in ('yes', 'no', '2')
     assert (tmp_path / '000001.jpg').stat().st_size > 0
-    # the bad command lines in one process (one start-up; the real stderr above)
+    # the bad command lines as __main__ in this process (the real start-up: above)
     cases = {msg: base[1:] + args for args, msg in (
         ([str(tmp_path / 'missing.png'), '--task', 'vqa', '--text', 'q'],
          'image file not found'),
         ([IMG, '--task', 'nope', '--text', 'q'], 'unknown task'),
         ([IMG, '--task', 'vqa', '--text', ''], 'non-empty --text'))}
-    for msg, r in run_tools_in_one_process(cases, timeout=300).items():
+    for msg, r in run_tools_here(cases).items():
         assert r['code'] == 2 and msg in r['stderr'] and 'Traceback' not in r['stderr']

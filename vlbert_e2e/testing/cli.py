@@ -1,8 +1,12 @@
 """Run the command-line tools (tools/*.py) as a user does, or many in one process."""
+import contextlib
+import io
 import json
 import os
+import runpy
 import subprocess
 import sys
+import traceback
 from typing import Dict, List
 
 from .paths import ROOT
@@ -11,26 +15,51 @@ from .paths import ROOT
 # ``SystemExit`` escaping a tool is exactly what would print a traceback, and is
 # reported as such (code -1). One Python start-up (torch, MMEngine) for all cases.
 DRIVER = r'''
-import contextlib, io, json, runpy, sys, traceback
-out = {}
-for name, argv in json.loads(sys.argv[1]).items():
-    err, log = io.StringIO(), io.StringIO()
-    sys.argv = argv
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log):
-        try:
-            runpy.run_path(argv[0], run_name='__main__')
-            code = 0
-        except SystemExit as e:
-            code = e.code
-            if isinstance(code, str):
-                err.write(code + '\n')
-                code = 1
-        except BaseException:
-            err.write('Traceback (uncaught)\n' + traceback.format_exc())
-            code = -1
-    out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue())
-print('RESULTS' + json.dumps(out))
+import json, sys
+from vlbert_e2e.testing.cli import run_tools_here
+print('RESULTS' + json.dumps(run_tools_here(json.loads(sys.argv[1]))))
 '''
+
+
+def run_tools_here(argvs: Dict[str, List[str]]) -> dict:
+    """Run tool command lines as ``__main__`` in this process, one after the other, with
+    their output captured; the working folder is the repository root meanwhile.
+
+    Args:
+        argvs (dict): case name -> argv (script first).
+
+    Returns:
+        dict: case name -> ``dict(code, stderr, stdout)``; ``code`` is the exit status,
+        1 for ``sys.exit('message')`` (the message in ``stderr``) and -1 for an uncaught
+        exception (its traceback in ``stderr``, after ``Traceback (uncaught)``).
+    """
+    out, argv0, cwd = {}, sys.argv, os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for name, argv in argvs.items():
+            err, log = io.StringIO(), io.StringIO()
+            sys.argv = list(argv)
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log):
+                code = _run_main(argv[0], err)
+            out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue())
+    finally:
+        sys.argv = argv0
+        os.chdir(cwd)
+    return out
+
+
+def _run_main(script: str, err) -> int:
+    try:
+        runpy.run_path(script, run_name='__main__')
+        return 0
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            err.write(e.code + '\n')
+            return 1
+        return e.code or 0
+    except BaseException:
+        err.write('Traceback (uncaught)\n' + traceback.format_exc())
+        return -1
 
 
 def tool_env(**extra: str) -> Dict[str, str]:

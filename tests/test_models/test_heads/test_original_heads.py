@@ -13,7 +13,7 @@ from vlbert_e2e.testing import (
     REL_HEAD,
     ROOT,
     TINY_OPTIONS,
-    run_tool,
+    run_tools_here,
     tiny_original_state_dict,
 )
 from vlbert_e2e.testing import build_model_from_cfg as _build
@@ -29,10 +29,6 @@ TINY_VCR = os.path.join(CONFIGS, 'vcr/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr
 CONVERTER = os.path.join(ROOT, 'tools/model_converters/vlbert_original_to_mmengine.py')
 TINY_REF = os.path.join(CONFIGS,
                         'refcoco/vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture.py')
-
-
-def _run_tool(args):
-    return run_tool([CONVERTER] + args)
 
 
 def finetuned_vqa(**kw):
@@ -112,9 +108,11 @@ def test_fp16_checkpoint_becomes_float32_and_loads(tmp_path):
 
     path, out = tmp_path / 'vqa-fp16.model', tmp_path / 'vqa.pth'
     torch.save({'state_dict': src}, path)
-    r = _run_tool([str(path), str(out), '--config', PREC_VQA])
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert 'checkpoint keys not placed (0):' in r.stdout
+    # the converter CLI in this process (its real start-up: test_vlbert_original.py)
+    r = run_tools_here({'convert': [CONVERTER, str(path), str(out), '--config', PREC_VQA]})
+    r = r['convert']
+    assert r['code'] == 0, r['stderr'][-3000:]
+    assert 'checkpoint keys not placed (0):' in r['stdout']
     sd = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     assert all(v.dtype == torch.float32 for v in sd.values() if v.is_floating_point())
     _build(PREC_VQA).load_state_dict(sd, strict=True)

@@ -22,7 +22,7 @@ from vlbert_e2e.testing import (
     build_tiny_model,
     greedy_nms,
     make_sample,
-    run_tools_in_one_process,
+    run_tools_here,
 )
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')  # 128 x 96
@@ -317,11 +317,11 @@ model = dict(visual_embedding=dict(geometry_dim=2048),
 
 @pytest.fixture(scope='module')
 def demo_runs(proposers, converted_original, tmp_path_factory):
-    """tools/demo.py with each kind of proposer, all in one process (one start-up):
-    kind -> (its result, its --out-dir)."""
+    """tools/demo.py with each kind of proposer, as ``__main__`` in this process (its real
+    start-up: test_demo_proposer_missing_file_is_one_line): kind -> (result, --out-dir)."""
     cfg, ckpt = converted_original
     outs = {kind: tmp_path_factory.mktemp(kind) for kind in KINDS}
-    runs = run_tools_in_one_process({kind: [
+    runs = run_tools_here({kind: [
         'tools/demo.py', IMG, '--config', cfg, '--checkpoint', ckpt, '--task', 'vqa',
         '--text', 'what is on the table?', '--out-dir', str(outs[kind]),
         '--score-thr', '0', '--proposer', *proposers[kind]] for kind in KINDS})

@@ -1,8 +1,6 @@
 """Attention over regions: same answers with and without it, the SDPA kernel restored,
 a hand-made attention map ranked and drawn, rollout by hand, demo.py --show-attention."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +10,14 @@ from vlbert_e2e.apis import VLBertInferencer
 from vlbert_e2e.apis.attention import draw_attention, summarize_attention
 from vlbert_e2e.models.vl_bert.vl_bert import eager_attention
 from vlbert_e2e.structures import VLDataSample
-from vlbert_e2e.testing import ROOT, batch, build_tiny_model, make_sample, overfit
+from vlbert_e2e.testing import (
+    ROOT,
+    batch,
+    build_tiny_model,
+    make_sample,
+    overfit,
+    run_tools_here,
+)
 from vlbert_e2e.visualization import MODES, attention_rollout, display_scale, region_heat
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
@@ -147,13 +152,13 @@ def test_rollout_by_hand():
 
 def test_demo_show_attention_writes_pictures(tiny_vl_checkpoint, tmp_path):
     cfg, ckpt = tiny_vl_checkpoint
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
-    r = subprocess.run([sys.executable, 'tools/demo.py', IMG, '--config', cfg, '--checkpoint',
-                        ckpt, '--task', 'vqa', '--text', 'is there a circle?', '--out-dir',
-                        str(tmp_path), '--show-attention', '--attention-mode', 'rollout'],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "attention of '[MASK]': whole image" in r.stdout or \
-        "attention of '[MASK]': RoI" in r.stdout, r.stdout
+    # tools/demo.py as __main__ in this process (its real start-up: test_inferencer.py)
+    r = run_tools_here({'demo': [
+        'tools/demo.py', IMG, '--config', cfg, '--checkpoint', ckpt, '--task', 'vqa',
+        '--text', 'is there a circle?', '--out-dir', str(tmp_path), '--show-attention',
+        '--attention-mode', 'rollout']})['demo']
+    assert r['code'] == 0, r['stderr'][-2000:]
+    assert "attention of '[MASK]': whole image" in r['stdout'] or \
+        "attention of '[MASK]': RoI" in r['stdout'], r['stdout']
     for name in ('000001.jpg', '000001_attention.jpg', '000001_text_attention.png'):
         assert (tmp_path / name).stat().st_size > 0

@@ -21,7 +21,7 @@ def test_tiny_pretraining_loss_goes_down_on_a_repeated_batch(tmp_path):
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     totals = []
-    for _ in range(100):
+    for _ in range(80):  # 80 steps: last/first = 0.135 (0.074 at 100), bound 0.3
         losses = model(**model.data_preprocessor(data, True), mode='loss')
         total = sum(v for k, v in losses.items() if k.startswith('loss'))
         assert {'loss_mlm_vl', 'loss_mlm_text', 'loss_mvrc'} <= set(losses)

@@ -8,8 +8,10 @@ export TRANSFORMERS_OFFLINE := 1
 setup:
 	@bash tools/install/setup_env.sh
 
+# 2 worker processes of 1 thread each (the 2-core machine); a test file stays on one
+# worker (--dist loadfile), so its module-scoped fixtures are built once
 test: setup
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -q -p no:cacheprovider -n 2 --dist loadfile
 
 # Shapes data -> joint training -> evaluation -> demo on raw images -> summary (offline).
 demo: setup

@@ -25,6 +25,18 @@ class ConfigKeyError(ConfigError):
 def load_config(path: str) -> Config:
     """``Config.fromfile`` with one-line errors for a missing or unparsable file.
 
+    The config's ``pretty_text`` is not run through yapf: MMEngine's Runner renders it
+    on every run (the log, the work_dir dump, each checkpoint's meta) and yapf is most of
+    that cost; unformatted it is the same valid Python (``Config.fromfile`` of the dump
+    gives the same dict). ``Config.fromfile(format_python_code=False)`` would say so, but
+    MMEngine 0.10 drops that argument for non-lazy configs, hence the copy.
+
+    Args:
+        path (str): The config file.
+
+    Returns:
+        Config: The loaded config.
+
     Raises:
         ConfigError: ``path`` is not a file, or reading it raises ``SyntaxError``,
             ``OSError``, ``KeyError`` or ``NameError`` (naming the file and the error).
@@ -33,9 +45,11 @@ def load_config(path: str) -> Config:
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
     try:
-        return Config.fromfile(path)
+        cfg = Config.fromfile(path)
     except (SyntaxError, OSError, KeyError, NameError) as e:
         raise ConfigError(f'cannot read config {path}: {type(e).__name__}: {e}') from e
+    return Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
+                  env_variables=cfg.env_variables, format_python_code=False)
 
 
 def _registered_class(type_name: Any) -> Optional[type]:

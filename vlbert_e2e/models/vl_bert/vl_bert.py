@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from transformers import AutoConfig, AutoModel
 
 from vlbert_e2e.registry import MODELS
-from vlbert_e2e.utils.offline_models import resolve_model_path
+from vlbert_e2e.utils.offline_models import quiet_transformers, resolve_model_path
 
 
 def _few(keys, n: int = 4) -> str:
@@ -103,10 +103,10 @@ class VLBert(BaseModule):
         overrides.setdefault('attn_implementation', 'sdpa')
         if pretrained is not None:
             attn = overrides.pop('attn_implementation')
-            self.bert, info = AutoModel.from_pretrained(
-                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
-                attn_implementation=attn,
-                output_loading_info=True, **overrides)
+            with quiet_transformers():  # the one line below instead of HF's table
+                self.bert, info = AutoModel.from_pretrained(
+                    resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
+                    attn_implementation=attn, output_loading_info=True, **overrides)
             MMLogger.get_current_instance().info(
                 f'VLBert: loaded {pretrained}; missing keys: {_few(info["missing_keys"])}; '
                 f'unexpected keys: {_few(info["unexpected_keys"])}')

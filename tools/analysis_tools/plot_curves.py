@@ -70,8 +70,11 @@ def plot_curves(logs: List[str], out: str, titles: Optional[List[str]] = None) -
             keys = sorted(k for k in curves if (k.startswith('acc') or '_acc' in k) ==
                           (kind == 'acc') and (kind == 'acc' or 'loss' in k))
             for k in keys:
-                ax.plot(*curves[k], label=k, linewidth=1.2)
-            ax.set_title(f'{title}: {"losses" if kind == "loss" else "train accuracy"}')
+                its, values = curves[k]
+                if kind == 'acc' and not k.startswith('det_'):  # heads: 0-1; mmdet: %
+                    values = [100 * v for v in values]
+                ax.plot(its, values, label=k, linewidth=1.2)
+            ax.set_title(f'{title}: {"losses" if kind == "loss" else "train accuracy (%)"}')
             ax.set_xlabel('iteration')
             ax.grid(alpha=0.3)
             if keys:

@@ -123,6 +123,7 @@ fast = dict(lr_mult=5.0)
 # autocast on for CPUs with AVX512-BF16/AMX (this CI machine has them)
 optim_wrapper = dict(
     enabled=False,
+    constructor='QuietOptimWrapperConstructor',  # one log line, not one per parameter
     optimizer=dict(lr=3e-4, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={
         'region_encoder.detector.': fast, 'heads.': fast, 'visual_embedding.': fast,

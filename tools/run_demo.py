@@ -150,15 +150,16 @@ def evaluate(config: str, ckpt: str, work_dir: str) -> tuple:
 
 
 def scratch_opts(iters: int, base_iters: int) -> list:
-    """The fine-tuning schedule stretched to ``iters`` (warm-up, hold, cosine decay of the
-    config at ``base_iters`` iterations, each boundary scaled)."""
+    """The fine-tuning schedule stretched or shrunk to ``iters`` (warm-up, hold, cosine
+    decay of the config at ``base_iters`` iterations, each boundary scaled)."""
     k = iters / base_iters
     from mmengine.config import Config
     sched = Config.fromfile(os.path.join(ROOT, CFG)).param_scheduler
     opts = iters_opts(iters)
     for i, s in enumerate(sched):
-        opts += [f'param_scheduler.{i}.begin={round(s["begin"] * k)}',
-                 f'param_scheduler.{i}.end={round(s["end"] * k)}']
+        begin = round(s['begin'] * k)
+        opts += [f'param_scheduler.{i}.begin={begin}',
+                 f'param_scheduler.{i}.end={max(round(s["end"] * k), begin + 1)}']
     return opts
 
 
@@ -167,6 +168,8 @@ def main(argv=None):
     p.add_argument('--work-dir', default='work_dirs/demo', help='of the fine-tuned model')
     p.add_argument('--pretrain-iters', type=int, default=None,
                    help='override the pretraining length (0: fine-tune from scratch only)')
+    p.add_argument('--iters', type=int, default=None,
+                   help='override the fine-tuning length (a quick look; schedule scaled)')
     p.add_argument('--ablation', action='store_true',
                    help='also fine-tune from scratch for as long as both stages took')
     args = p.parse_args(argv)
@@ -197,6 +200,8 @@ def main(argv=None):
         rows['pretrained'] = {f'pretrain/masked {k}': v['accuracy'] for k, v in fills.items()}
         extra_chance = {f'pretrain/masked {k}': (v['chance'], 'most frequent word')
                         for k, v in fills.items()}
+    if args.iters:
+        ft_opts += scratch_opts(args.iters, read_iters(CFG))
     times['fine-tune'], ckpt = train_stage(
         'stage 2: fine-tune from the pretrained checkpoint (detection + VQA + grounding)'
         if ft_opts else 'fine-tune from scratch (detection + VQA + grounding)',

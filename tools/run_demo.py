@@ -194,7 +194,7 @@ def main(argv=None):
             'what pretraining taught: masked words of val captions, by kind',
             ['tools/analysis_tools/fill_accuracy.py', PRETRAIN_CFG, pre_ckpt, '--captions',
              os.path.join(DATA, 'captions_val.jsonl'), '--images',
-             os.path.join(DATA, 'images'), '--limit', '25', '--out', fill])
+             os.path.join(DATA, 'images'), '--limit', '20', '--out', fill])
         with open(os.path.join(ROOT, fill)) as f:
             fills = json.load(f)
         rows['pretrained'] = {f'pretrain/masked {k}': v['accuracy'] for k, v in fills.items()}

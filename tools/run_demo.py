@@ -45,7 +45,8 @@ def run(step: str, args: list) -> float:
 def iters_opts(iters: int) -> list:
     """``--cfg-options`` for another training length (one checkpoint, at the end)."""
     return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters + 1}',
-            f'train_cfg.val_begin={iters + 1}', f'default_hooks.checkpoint.interval={iters}']
+            f'train_cfg.val_begin={iters + 1}', f'default_hooks.checkpoint.interval={iters}',
+            f'default_hooks.logger.interval={min(10, iters)}']
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -212,13 +213,15 @@ def main(argv=None):
     if args.ablation:
         ablation(args, times, rows, logs)
     curves = os.path.join(args.work_dir, 'curves.png')
-    run('training curves', ['tools/analysis_tools/plot_curves.py'] + [lg for lg, _ in logs] +
-        ['--titles'] + [t for _, t in logs] + ['--out', curves])
+    logs = [(lg, t) for lg, t in logs if lg]  # a run shorter than the log interval has none
+    if logs:
+        run('training curves', ['tools/analysis_tools/plot_curves.py'] +
+            [lg for lg, _ in logs] + ['--titles'] + [t for _, t in logs] + ['--out', curves])
     t0 = time.perf_counter()
     pictures, answered = show_pictures(ckpt, args.work_dir)
     times['pictures'] = time.perf_counter() - t0
-    summary(rows, times, time.perf_counter() - t_all, answered, pictures + [curves],
-            extra_chance)
+    summary(rows, times, time.perf_counter() - t_all, answered,
+            pictures + ([curves] if logs else []), extra_chance)
 
 
 def ablation(args, times: dict, rows: dict, logs: list) -> None:

@@ -266,7 +266,18 @@ def show_pictures(ckpt: str, work_dir: str) -> tuple:
          '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
          '--out-dir', vis + '_ground'])
     answered = ask_about_val_pictures(CFG, ckpt, os.path.join(work_dir, 'val_qa'))
+    if real_photo():
+        run('the same model on a real photograph (not shapes: any answer is a guess)',
+            ['tools/demo.py', real_photo(), '--config', CFG, '--checkpoint', ckpt, '--task',
+             'vqa', '--text', 'how many shapes are there?', '--out-dir', vis + '_photo'])
     return [vis, vis + '_ground', os.path.join(work_dir, 'val_qa')], answered
+
+
+def real_photo() -> str:
+    """A real photograph that ships with matplotlib (installed with mmdet), or ''."""
+    import matplotlib
+    photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
+    return photo if os.path.isfile(photo) else ''
 
 
 def batch_cli_available() -> bool:
@@ -283,7 +294,9 @@ def batch_pictures(ckpt: str, work_dir: str) -> tuple:
              for task, text in (('vqa', 'how many shapes are there?'),
                                 ('ground', 'the leftmost shape'))]
     items += [dict(image=img, task='vqa', text=q, truth=t)
-              for img, q, t in val_questions(per_type=3)]
+              for img, q, t in val_questions(per_type=4)]
+    if real_photo():  # not shapes: any answer is a guess
+        items.append(dict(image=real_photo(), task='vqa', text='how many shapes are there?'))
     os.makedirs(os.path.join(ROOT, out), exist_ok=True)
     qfile = os.path.join(out, 'questions.json')
     with open(os.path.join(ROOT, qfile), 'w') as f:

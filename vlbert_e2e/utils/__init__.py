@@ -25,7 +25,8 @@ from .state_dict_match import (
 )
 
 __all__ = ['load_hf_state_dict', 'register_safe_globals', 'SAFE_GLOBALS',
-           'resolve_model_path', 'quiet_transformers', 'load_local_checkpoint', 'atomic_write', 'AtomicLocalBackend',
+           'resolve_model_path', 'quiet_transformers', 'load_local_checkpoint', 'atomic_write',
+           'AtomicLocalBackend',
            'find_last_complete_checkpoint', 'is_complete_checkpoint', 'save_safetensors',
            'CheckpointError', 'check_checkpoint_file', 'load_checkpoint_file',
            'checkpoint_file_problem', 'check_checkpoint_keys', 'compare_state_dicts',

@@ -11,7 +11,8 @@ setup:
 test: setup
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
-# Shapes data -> joint training -> evaluation -> demo on raw images -> summary (offline).
+# Shapes data -> pretraining -> fine-tuning (load_from) -> evaluation -> pictures, curves ->
+# summary (offline). The ablation (fine-tuning from scratch as long): tools/run_demo.py --ablation
 demo: setup
 	$(PY) tools/run_demo.py
 

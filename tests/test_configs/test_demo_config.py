@@ -1,35 +1,81 @@
-"""The `make demo` config (grouped batches, object tags, 3-layer MiniLM) trains through
-tools/train.py on a freshly generated shapes data set."""
+"""The `make demo` configs train through tools/train.py on a freshly generated shapes
+data set: the fine-tuning config alone, and the pretraining config handing its
+checkpoint to the fine-tuning config (``load_from``; pretraining heads dropped, logged)."""
 import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 from vlbert_e2e.testing import ROOT
 
 DEMO_CFG = os.path.join(
-    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py')
+    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-300i_shapes.py')
+PRETRAIN_CFG = os.path.join(
+    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
+ENV = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',
+           PYTHONPATH=os.pathsep.join([ROOT, os.environ.get('PYTHONPATH', '')]))
+SMALL = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+         'default_hooks.logger.interval=1']
 
 
-def test_demo_config_trains_two_iterations_on_generated_data(tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
+@pytest.fixture(scope='module')
+def shapes(tmp_path_factory):
+    """A tiny shapes data set (6 train, 2 val pictures) in ``<dir>/data/shapes``."""
+    root = tmp_path_factory.mktemp('shapes')
     gen = subprocess.run(
         [sys.executable, os.path.join(ROOT, 'tools/dataset_converters/make_shapes_dataset.py'),
          '--out', 'data/shapes', '--num-train', '6', '--num-val', '2'],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        cwd=root, env=ENV, capture_output=True, text=True, timeout=120)
     assert gen.returncode == 0, gen.stderr[-2000:]
-    with open(tmp_path / 'data/shapes/instances_train.json') as f:
-        names = [c['name'] for c in json.load(f)['categories']]
-    assert names == ['circle', 'square', 'triangle']
+    return root
+
+
+def train(cwd, cfg, work_dir, iters, *opts):
     r = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'tools/train.py'), DEMO_CFG, '--work-dir', 'w',
-         '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_begin=3',
-         'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
-         'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1',
-         'default_hooks.checkpoint.interval=2'],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        [sys.executable, os.path.join(ROOT, 'tools/train.py'), cfg, '--work-dir', work_dir,
+         '--cfg-options', f'train_cfg.max_iters={iters}', f'train_cfg.val_begin={iters + 1}',
+         f'default_hooks.checkpoint.interval={iters}', *SMALL, *opts],
+        cwd=cwd, env=ENV, capture_output=True, text=True, timeout=900)
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-3000:]
-    assert 'Iter(train) [2/2]' in log and 'loss_vqa' in log and 'loss_ground' in log
-    assert 'det_loss_cls' in log
-    assert os.path.isfile(tmp_path / 'w/iter_2.pth')
+    assert f'Iter(train) [{iters}/{iters}]' in log
+    assert os.path.isfile(os.path.join(cwd, work_dir, f'iter_{iters}.pth'))
+    return log
+
+
+def test_generated_captions_name_count_colour_shape_and_place(shapes):
+    with open(shapes / 'data/shapes/instances_train.json') as f:
+        names = [c['name'] for c in json.load(f)['categories']]
+    assert names == ['circle', 'square', 'triangle']
+    with open(shapes / 'data/shapes/captions_train.jsonl') as f:
+        caps = [json.loads(line) for line in f]
+    for c in caps:
+        n = len(c['boxes'])
+        assert c['caption'].startswith(f'{n} shape'), c
+        assert c['caption'].count(' and ') == n - 1, c
+        assert any(w in c['caption'] for w in ('red', 'green', 'blue', 'yellow')), c
+        assert any(w in c['caption'] for w in ('left', 'middle', 'right')), c
+
+
+def test_pretraining_hands_its_checkpoint_to_fine_tuning(shapes):
+    """Stage 1 two iterations, stage 2 one iteration from its checkpoint: the
+    pretraining heads are dropped and the fine-tuning heads initialised, each logged."""
+    log = train(shapes, PRETRAIN_CFG, 'pre', 2, 'train_dataloader.batch_size=4',
+                'train_dataloader.sampler.batch_size=4')
+    # MLM with visual clues + text MLM, masked RoI classification, the detector beside
+    for loss in ('loss_mlm_vl', 'loss_mlm_text', 'loss_mvrc', 'det_loss_cls'):
+        assert loss in log, loss
+    ckpt = os.path.join(shapes, 'pre', 'iter_2.pth')
+    log = train(shapes, DEMO_CFG, 'ft', 1, 'train_dataloader.batch_size=8',
+                f'load_from={ckpt}')
+    assert f'Load checkpoint from {ckpt}' in log
+    partial = '\n'.join(line for line in log.splitlines() if f'partial load of {ckpt}' in line)
+    assert 'in the checkpoint but not in the model (ignored): heads.mlm' in partial, partial
+    assert 'heads.mvrc' in partial, partial
+    assert 'missing from the checkpoint (left as initialised): heads.vqa' in partial, partial
+    assert 'heads.ground' in partial, partial
+    assert 'region_encoder' not in partial and 'vl_bert' not in partial, partial
+    for loss in ('loss_vqa', 'loss_ground', 'det_loss_cls'):
+        assert loss in log, loss

@@ -22,6 +22,9 @@ import cv2
 import numpy as np
 
 SHAPES = ('circle', 'square', 'triangle')
+# the text of the captions and corpus (recorded in settings.json: `make demo` regenerates
+# data written by another version)
+CAPTIONS_VERSION = 2
 COLORS = {'red': (40, 40, 220), 'green': (40, 180, 40), 'blue': (220, 80, 30),
           'yellow': (30, 220, 230)}
 
@@ -107,6 +110,36 @@ def referring_expressions(o, objs):
     return out
 
 
+def caption(objs, size: int) -> str:
+    """What the questions ask about, in one sentence: the count, then each object's
+    colour, shape and place, left to right ('2 shapes: a red circle on the left and a
+    blue square on the right'); a lone object's place is its third of the picture."""
+    xs = sorted(objs, key=lambda p: p['box'][0] + p['box'][2])
+    if len(xs) == 1:
+        cx = (xs[0]['box'][0] + xs[0]['box'][2]) / 2
+        places = ['on the left' if cx < size / 3 else 'on the right' if cx > 2 * size / 3
+                  else 'in the middle']
+    else:
+        places = ['on the left'] + ['in the middle'] * (len(xs) - 2) + ['on the right']
+    words = [f'a {o["color"]} {o["shape"]} {w}' for o, w in zip(xs, places)]
+    n = len(objs)
+    return f'{n} shape{"s" if n != 1 else ""}: ' + ' and '.join(words)
+
+
+def corpus() -> str:
+    """The text-only corpus of pretraining: the words of the questions, captions and
+    expressions in plain sentences (one paragraph per colour and shape)."""
+    paras = []
+    for c in COLORS:
+        for i, sh in enumerate(SHAPES):
+            paras.append(f'The {c} {sh} is drawn on a noisy background. A {sh} can be '
+                         f'{c}, and a {c} shape can be a {SHAPES[i - 1]}. '
+                         f'The leftmost shape is on the left and the rightmost shape is on '
+                         f'the right. There are 1, 2 or 3 shapes: circles, squares or '
+                         f'triangles, red, green, blue or yellow.\n\n')
+    return ''.join(paras)
+
+
 def write_split(root, split, n, size, rng, first_id, state):
     images, anns, captions, questions, vqa_anns = [], [], [], [], []
     for k in range(n):
@@ -130,8 +163,7 @@ def write_split(root, split, n, size, rng, first_id, state):
                     sent_ids=[o['ann_id'] * 10 + j for j in range(len(exprs))],
                     sentences=[dict(raw=e, sent=e, tokens=e.split(), sent_id=o['ann_id'] * 10 + j)
                                for j, e in enumerate(exprs)]))
-        words = [f'a {o["color"]} {o["shape"]}' for o in objs]
-        captions.append(dict(image=name, caption=' and '.join(words) + ' on a noisy background',
+        captions.append(dict(image=name, caption=caption(objs, size),
                              boxes=[o['box'] for o in objs],
                              labels=[category_id(o) - 1 for o in objs]))
         for j, (q, a, atype) in enumerate(questions_for(objs, rng)):
@@ -200,13 +232,11 @@ def main(argv=None):
         json.dump(dict(images=state['images'], annotations=state['anns'],
                        categories=[dict(id=i + 1, name=n) for i, n in enumerate(SHAPES)]), f)
     with open(os.path.join(args.out, 'corpus.txt'), 'w') as f:
-        for c, s in zip(COLORS, SHAPES * 2):
-            f.write(f'The {c} {s} is drawn on a noisy background.\n'
-                    f'Shapes can be circles, squares or triangles.\n\n')
+        f.write(corpus())
     write_demo_images(args.out, args.size, rng)
     with open(os.path.join(args.out, 'settings.json'), 'w') as f:  # what made this data
         json.dump(dict(num_train=args.num_train, num_val=args.num_val, size=args.size,
-                       seed=args.seed), f)
+                       seed=args.seed, captions=CAPTIONS_VERSION), f)
     n_refs = sum(len(r['sentences']) for r in state['refs'])
     print(f'shapes data set in {args.out}: {args.num_train} train / {args.num_val} val images, '
           f'{len(state["anns"])} objects, {len(train_qa)} train questions, '

@@ -43,10 +43,17 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
             caption, malformed or not UTF-8, and img2dataset side files that are empty
             or malformed, are dropped with a warning naming each and a count,
             ``bad_samples.num_skipped``) or ``'raise'``.
+        labels_as_targets: ``True``: a manifest's ``labels`` are also the masked-RoI
+            classification targets (``roi_labels``); ``False``: they are only the
+            detector's ground truth (``instances``), and ``MVRCHead`` takes the
+            detector's class distribution on the unmasked image as its target (the
+            paper's, when the detector learns beside: the shapes demo).
     """
 
-    def __init__(self, *args, on_bad_sample: str = 'skip', **kwargs) -> None:
+    def __init__(self, *args, on_bad_sample: str = 'skip', labels_as_targets: bool = True,
+                 **kwargs) -> None:
         self.bad_samples = RecordChecker(on_bad_sample)
+        self.labels_as_targets = labels_as_targets
         kwargs.setdefault('data_prefix', dict(img=''))
         super().__init__(*args, **kwargs)
 
@@ -113,7 +120,7 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
                 # mmdet's instance format, read by mmdet's LoadAnnotations
                 rec['instances'] = [dict(bbox=b, bbox_label=lab, ignore_flag=0)
                                     for b, lab in zip(boxes, labels)]
-            if item.get('labels') is not None:
+            if item.get('labels') is not None and self.labels_as_targets:
                 rec['roi_labels'] = [int(v) for v in item['labels']]
             if item.get('cls_dist') is not None:
                 rec['roi_cls_dist'] = [[float(p) for p in d] for d in item['cls_dist']]

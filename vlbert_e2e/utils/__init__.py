@@ -7,7 +7,7 @@ from .checkpoint_files import (
 )
 from .class_names import detector_class_names, label_name
 from .hf_weights import load_hf_state_dict
-from .offline_models import resolve_model_path
+from .offline_models import quiet_transformers, resolve_model_path
 from .safe_load import (
            SAFE_GLOBALS,
            CheckpointError,
@@ -25,7 +25,8 @@ from .state_dict_match import (
 )
 
 __all__ = ['load_hf_state_dict', 'register_all_modules', 'install_safe_loading', 'SAFE_GLOBALS',
-           'resolve_model_path', 'load_local_checkpoint', 'atomic_write', 'AtomicLocalBackend',
+           'resolve_model_path', 'quiet_transformers', 'load_local_checkpoint', 'atomic_write',
+           'AtomicLocalBackend',
            'find_last_complete_checkpoint', 'is_complete_checkpoint', 'save_safetensors',
            'CheckpointError', 'check_checkpoint_file', 'load_checkpoint_file',
            'checkpoint_file_problem', 'check_checkpoint_keys', 'compare_state_dicts',

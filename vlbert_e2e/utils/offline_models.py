@@ -1,6 +1,7 @@
 """Resolve model names that ship inside installed Python packages (offline use)."""
 import importlib.util
 import os
+from contextlib import contextmanager
 
 # alias -> (python package, sub-folder holding the HF files)
 PACKAGED_MODELS = {
@@ -34,3 +35,20 @@ def resolve_model_path(name_or_path: str) -> str:
     if not os.path.isfile(os.path.join(path, 'config.json')):
         raise FileNotFoundError(f'{path} holds no config.json')
     return path
+
+
+@contextmanager
+def quiet_transformers():
+    """transformers' own loading output off inside the block: its per-key load report
+    table (a warning) and the "Loading weights" progress bar. The caller logs one line
+    per load instead (missing / unexpected keys in short); errors still raise."""
+    from transformers.utils import logging as hf_logging
+    level, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bar:
+            hf_logging.enable_progress_bar()

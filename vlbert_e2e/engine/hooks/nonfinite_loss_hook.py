@@ -39,7 +39,8 @@ class NonFiniteLossHook(Hook):
         if not outputs:
             return
         keys = sorted(k for k in outputs if k.startswith('loss'))
-        values = torch.tensor([float(outputs[k]) for k in keys], dtype=torch.float64)
+        values = torch.tensor([float(torch.as_tensor(outputs[k]).detach()) for k in keys],
+                              dtype=torch.float64)
         if get_world_size() > 1:
             all_reduce(values)
         bad = [(k, v) for k, v in zip(keys, values.tolist()) if not math.isfinite(v)]

@@ -51,7 +51,9 @@ class MVRCHead(BaseVLHead):
     def _targets(self, out: VLEncoding, data_samples: List) -> Tensor:
         """(B, R, C) soft targets: sample annotations override the detector's."""
         b, r = out.roi_valid.shape
-        tgt = out.roi_cls_dist
+        # a copy: the detector's distribution also feeds the object tags of this
+        # forward, and writing the given labels into it in place breaks its backward
+        tgt = None if out.roi_cls_dist is None else out.roi_cls_dist.clone()
         if tgt is not None and tgt.shape[-1] != self.num_classes:
             raise ValueError(f'detector gives {tgt.shape[-1]} classes, MVRCHead expects '
                              f'{self.num_classes}')

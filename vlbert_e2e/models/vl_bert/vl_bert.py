@@ -18,7 +18,7 @@ from transformers import AutoConfig, AutoModel
 
 from vlbert_e2e.registry import MODELS
 from vlbert_e2e.structures import VLSequence
-from vlbert_e2e.utils.offline_models import resolve_model_path
+from vlbert_e2e.utils.offline_models import quiet_transformers, resolve_model_path
 
 from .object_tags import ObjectTagEmbedding
 
@@ -60,9 +60,10 @@ def _load_language_model(pretrained: Optional[str], config: Optional[dict],
     overrides = dict(config or {})
     attn = overrides.pop('attn_implementation', 'sdpa')
     if pretrained is not None:
-        bert, info = AutoModel.from_pretrained(
-            resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
-            attn_implementation=attn, output_loading_info=True, **overrides)
+        with quiet_transformers():  # the one line below instead of HF's load table
+            bert, info = AutoModel.from_pretrained(
+                resolve_model_path(pretrained), add_pooling_layer=add_pooling_layer,
+                attn_implementation=attn, output_loading_info=True, **overrides)
         MMLogger.get_current_instance().info(
             f'VLBert: loaded {pretrained}; missing keys: {_few(info["missing_keys"])}; '
             f'unexpected keys: {_few(info["unexpected_keys"])}')

@@ -1,0 +1,33 @@
+"""tools/analysis_tools/fill_accuracy.py: which caption words it masks, bad manifests."""
+import os
+import subprocess
+import sys
+
+from vlbert_e2e.testing import ROOT
+
+TOOL = os.path.join(ROOT, 'tools/analysis_tools/fill_accuracy.py')
+sys.path.insert(0, os.path.join(ROOT, 'tools/analysis_tools'))
+
+
+def test_first_word_of_each_kind_is_masked_once():
+    from fill_accuracy import masked_questions
+    got = masked_questions('2 shapes: a red circle on the left and a blue square on the right')
+    assert got == {
+        'colour': ('2 shapes: a [MASK] circle on the left and a blue square on the right', 'red'),
+        'shape': ('2 shapes: a red [MASK] on the left and a blue square on the right', 'circle'),
+        'count': ('[MASK] shapes: a red circle on the left and a blue square on the right', '2'),
+        'place': ('2 shapes: a red circle on the [MASK] and a blue square on the right', 'left'),
+    }
+    assert masked_questions('1 shape: a green triangle in the middle')['place'] == (
+        '1 shape: a green triangle in the [MASK]', 'middle')
+
+
+def test_bad_manifest_line_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / 'captions.jsonl'
+    bad.write_text('{"image": "a.jpg", "caption": "1 shape: a red circle"}\n{"image": 1}\n')
+    r = subprocess.run([sys.executable, TOOL, 'cfg.py', 'ckpt.pth', '--captions', str(bad)],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore'))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        f"error: {bad}, line 2: not a caption record (KeyError('caption'))"]

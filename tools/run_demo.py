@@ -121,21 +121,6 @@ def val_questions(per_type: int = 2) -> list:
     return rows
 
 
-def ask_about_val_pictures(config: str, ckpt: str, out_dir: str) -> list:
-    """``tools/demo.py`` on :func:`val_questions`, one process each (until the batch
-    CLI lands); returns ``(question, true answer, model answer)`` rows."""
-    rows = []
-    for i, (img, question, truth) in enumerate(val_questions()):
-        sub = os.path.join(out_dir, str(i))
-        run(f'ask about a val picture: {question}',
-            ['tools/demo.py', img, '--config', config, '--checkpoint', ckpt, '--task', 'vqa',
-             '--text', question, '--out-dir', sub])
-        stem = os.path.splitext(os.path.basename(img))[0]
-        with open(os.path.join(ROOT, sub, stem + '.json')) as f:
-            rows.append((question, truth, json.load(f)['answer']))
-    return rows
-
-
 def train_stage(step: str, config: str, work_dir: str, opts: list) -> tuple:
     """tools/train.py on ``config``; returns (wall time in s, the checkpoint)."""
     t = run(step, ['tools/train.py', config, '--work-dir', work_dir] +
@@ -244,33 +229,42 @@ def read_iters(config: str) -> int:
 
 
 def show_pictures(ckpt: str, work_dir: str) -> tuple:
-    """The held-out files and a dozen val questions answered by tools/demo.py.
+    """A dozen val questions (the montage: question, answer, truth, right/wrong), the
+    held-out raw files (how many? / point at the leftmost shape) and a real photograph,
+    all answered by ONE ``tools/demo.py --questions`` process (one model load).
 
-    Returns (paths of the pictures, ``(question, truth, answer)`` rows).
+    Returns (paths of the pictures, ``(question, truth, answer)`` rows of the val
+    questions, the first two of each type first).
     """
-    vis = os.path.join(work_dir, 'demo_images')
-    # ---- CALL SITE of the batch CLI of tools/demo.py (one process, one model load) ----
-    # Expects: ``tools/demo.py --batch QUESTIONS.json --config CFG --checkpoint CKPT
-    # --out-dir DIR --montage PNG``, QUESTIONS.json a list of {"image", "task", "text"[,
-    # "truth"]}; it writes each drawing + DIR/results.json (the list, with "answer")
-    # and the montage of the val questions (question, answer, truth, right/wrong).
-    if batch_cli_available():
-        return batch_pictures(ckpt, work_dir)
-    # ---- until that lands: one tools/demo.py process per call ----
-    run('answer a question about held-out raw image files',
-        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', CFG,
-         '--checkpoint', ckpt, '--task', 'vqa', '--text', 'how many shapes are there?',
-         '--out-dir', vis])
-    run('point at an object in the same files',
-        ['tools/demo.py', os.path.join(DATA, 'demo_images'), '--config', CFG,
-         '--checkpoint', ckpt, '--task', 'ground', '--text', 'the leftmost shape',
-         '--out-dir', vis + '_ground'])
-    answered = ask_about_val_pictures(CFG, ckpt, os.path.join(work_dir, 'val_qa'))
-    if real_photo():
-        run('the same model on a real photograph (not shapes: any answer is a guess)',
-            ['tools/demo.py', real_photo(), '--config', CFG, '--checkpoint', ckpt, '--task',
-             'vqa', '--text', 'how many shapes are there?', '--out-dir', vis + '_photo'])
-    return [vis, vis + '_ground', os.path.join(work_dir, 'val_qa')], answered
+    out = os.path.join(work_dir, 'pictures')
+    val, rank = val_questions(per_type=4), Counter()
+    order = []
+    for img, q, t in val:  # the first two of each type first: the six the demo asks
+        kind = ' '.join(q.split()[:2])
+        order.append((rank[kind] >= 2, len(order)))
+        rank[kind] += 1
+    val = [val[i] for _, i in sorted(order)]
+    items = [dict(image=img, task='vqa', question=q, answer=t, id=f'val{i:02d}')
+             for i, (img, q, t) in enumerate(val)]
+    items += [dict(image=os.path.join(DATA, 'demo_images', f), task=task, text=text,
+                   id=f'{os.path.splitext(f)[0]}_{task}')
+              for f in sorted(os.listdir(os.path.join(ROOT, DATA, 'demo_images')))
+              for task, text in (('vqa', 'how many shapes are there?'),
+                                 ('ground', 'the leftmost shape'))]
+    if real_photo():  # not shapes: any answer is a guess
+        items.append(dict(image=real_photo(), task='vqa', text='how many shapes are there?',
+                          id='real_photo'))
+    os.makedirs(os.path.join(ROOT, out), exist_ok=True)
+    qfile = os.path.join(out, 'questions.jsonl')
+    with open(os.path.join(ROOT, qfile), 'w') as f:
+        f.write('\n'.join(json.dumps(it) for it in items) + '\n')
+    run('answer every question in one process (val pictures, held-out files, a photo)',
+        ['tools/demo.py', '--questions', qfile, '--config', CFG, '--checkpoint', ckpt,
+         '--out-dir', out, '--montage-size', str(len(val))])
+    with open(os.path.join(ROOT, out, 'answers.json')) as f:
+        results = json.load(f)['results']
+    answered = [(r['text'], r['truth'], r['answer']) for r in results if 'truth' in r]
+    return [os.path.join(out, 'montage.jpg'), out], answered
 
 
 def real_photo() -> str:
@@ -278,37 +272,6 @@ def real_photo() -> str:
     import matplotlib
     photo = os.path.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
     return photo if os.path.isfile(photo) else ''
-
-
-def batch_cli_available() -> bool:
-    r = subprocess.run([sys.executable, 'tools/demo.py', '--help'], cwd=ROOT,
-                       env=dict(os.environ, **QUIET), capture_output=True, text=True)
-    return r.returncode == 0 and '--batch' in r.stdout and '--montage' in r.stdout
-
-
-def batch_pictures(ckpt: str, work_dir: str) -> tuple:
-    """All questions in one ``tools/demo.py --batch`` process (see the call site)."""
-    out = os.path.join(work_dir, 'pictures')
-    items = [dict(image=os.path.join(DATA, 'demo_images', f), task=task, text=text)
-             for f in sorted(os.listdir(os.path.join(ROOT, DATA, 'demo_images')))
-             for task, text in (('vqa', 'how many shapes are there?'),
-                                ('ground', 'the leftmost shape'))]
-    items += [dict(image=img, task='vqa', text=q, truth=t)
-              for img, q, t in val_questions(per_type=4)]
-    if real_photo():  # not shapes: any answer is a guess
-        items.append(dict(image=real_photo(), task='vqa', text='how many shapes are there?'))
-    os.makedirs(os.path.join(ROOT, out), exist_ok=True)
-    qfile = os.path.join(out, 'questions.json')
-    with open(os.path.join(ROOT, qfile), 'w') as f:
-        json.dump(items, f, indent=1)
-    montage = os.path.join(out, 'montage.png')
-    run('answer every question in one process (held-out files + val pictures, montage)',
-        ['tools/demo.py', '--batch', qfile, '--config', CFG, '--checkpoint', ckpt,
-         '--out-dir', out, '--montage', montage])
-    with open(os.path.join(ROOT, out, 'results.json')) as f:
-        results = json.load(f)
-    answered = [(r['text'], r['truth'], r['answer']) for r in results if 'truth' in r]
-    return [out, montage], answered
 
 
 def summary(rows: dict, times: dict, total: float, answered: list, paths: list,
@@ -334,6 +297,10 @@ def summary(rows: dict, times: dict, total: float, answered: list, paths: list,
     for q, truth, got in answered:
         print(f'val picture: {q:38} truth {truth:9} answer {got:9} '
               f'{"correct" if got == truth else "wrong"}')
+    if answered:
+        right = [got == truth for _, truth, got in answered]
+        print(f'val pictures answered right: {sum(right[:6])} of the first {len(right[:6])} '
+              f'(two per question type), {sum(right)} of {len(right)}')
     for path in paths:
         print(f'pictures: {os.path.abspath(path)}')
     print('=' * 100)

@@ -100,7 +100,7 @@ def check_output(src: str, out: str) -> None:
     if not osp.isdir(parent):
         raise FileNotFoundError(f'{out}: {parent} is a file, not a folder')
     for path in (out, safetensors_path(out)):
-        if osp.exists(path) and osp.samefile(path, src):
+        if osp.exists(path) and osp.exists(src) and osp.samefile(path, src):
             raise FileNotFoundError(f'{path} is the source checkpoint; choose another output')
 
 
@@ -115,8 +115,8 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     try:
-        check_checkpoint_file(args.src)  # a missing file, a folder, a broken file
         check_output(args.src, args.out)
+        check_checkpoint_file(args.src)  # a missing file, a folder, a broken file
         if args.detector and '://' not in args.detector:
             check_checkpoint_file(args.detector)  # before any model is built
         src = load_original_checkpoint(args.src)

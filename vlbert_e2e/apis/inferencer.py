@@ -123,8 +123,7 @@ class VLBertInferencer(BaseInferencer):
 
     @staticmethod
     def _read(checkpoint: str) -> dict:
-        if not os.path.isfile(checkpoint):
-            raise InferenceError(f'checkpoint file not found: {checkpoint}')
+        # a missing file, a folder or a broken file: CheckpointError naming it
         return load_checkpoint_file(checkpoint)
 
     def _init_model(self, cfg, weights: Optional[str], device: str = 'cpu'):

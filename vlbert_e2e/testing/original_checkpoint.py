@@ -35,6 +35,33 @@ def _res_layer(sd, prefix, inplanes, planes, blocks, stride, bottleneck, g):
     return planes * exp
 
 
+def _resnet_c4(sd, fe, blocks, bottleneck, g) -> None:
+    """The original's ResNet: stem, res2-res4 as ``backbone``, and the dilated res5
+    stored twice (``roi_head_feature_extractor`` and ``head.0``, one module)."""
+    sd[f'{fe}.backbone.conv1.weight'] = torch.randn(64, 3, 7, 7, generator=g)
+    _bn(sd, f'{fe}.backbone.bn1', 64, g)
+    c = 64
+    for i, (planes, stride) in enumerate(((64, 1), (128, 2), (256, 2))):
+        c = _res_layer(sd, f'{fe}.backbone.layer{i + 1}', c, planes, blocks[i], stride,
+                       bottleneck, g)
+    res5 = {}
+    _res_layer(res5, 'x', c, 512, blocks[3], 1, bottleneck, g)  # dilated: stride 1
+    for k, v in res5.items():  # the same module twice: res5 and head.0
+        sd[f'{fe}.roi_head_feature_extractor{k[1:]}'] = v
+        sd[f'{fe}.head.0{k[1:]}'] = v
+
+
+def _bert_layer(p, lin, ln, hidden, inter) -> None:
+    """One BERT encoder layer's keys under prefix ``p``."""
+    for x in ('query', 'key', 'value'):
+        lin(f'{p}.attention.self.{x}', hidden, hidden)
+    lin(f'{p}.attention.output.dense', hidden, hidden)
+    ln(f'{p}.attention.output.LayerNorm')
+    lin(f'{p}.intermediate.dense', inter, hidden)
+    lin(f'{p}.output.dense', hidden, inter)
+    ln(f'{p}.output.LayerNorm')
+
+
 def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=512,
                         blocks=(3, 4, 23, 3), bottleneck=True, mvrc_classes=1601,
                         prec=False, with_pooler=False, with_rel_head=False, seed=0,
@@ -51,17 +78,7 @@ def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=
     fe = 'image_feature_extractor'
     pretrain = task_head is None
     if not prec:
-        sd[f'{fe}.backbone.conv1.weight'] = torch.randn(64, 3, 7, 7, generator=g)
-        _bn(sd, f'{fe}.backbone.bn1', 64, g)
-        c = 64
-        for i, (planes, stride) in enumerate(((64, 1), (128, 2), (256, 2))):
-            c = _res_layer(sd, f'{fe}.backbone.layer{i + 1}', c, planes, blocks[i], stride,
-                           bottleneck, g)
-        res5 = {}
-        _res_layer(res5, 'x', c, 512, blocks[3], 1, bottleneck, g)  # dilated: stride 1
-        for k, v in res5.items():  # the same module twice: res5 and head.0
-            sd[f'{fe}.roi_head_feature_extractor{k[1:]}'] = v
-            sd[f'{fe}.head.0{k[1:]}'] = v
+        _resnet_c4(sd, fe, blocks, bottleneck, g)
     app = feature_dim or (2048 if bottleneck else 512)
     if prec and pretrain:
         sd['object_mask_visual_embedding.weight'] = torch.randn(1, app, generator=g)
@@ -87,14 +104,7 @@ def original_state_dict(hidden=768, layers=12, vocab=30522, inter=3072, max_pos=
     for name in ('embedding_LayerNorm', 'visual_ln_text', 'visual_ln_object'):
         ln(f'{v}.{name}')
     for n in range(layers):
-        p = f'{v}.encoder.layer.{n}'
-        for x in ('query', 'key', 'value'):
-            lin(f'{p}.attention.self.{x}', hidden, hidden)
-        lin(f'{p}.attention.output.dense', hidden, hidden)
-        ln(f'{p}.attention.output.LayerNorm')
-        lin(f'{p}.intermediate.dense', inter, hidden)
-        lin(f'{p}.output.dense', hidden, inter)
-        ln(f'{p}.output.LayerNorm')
+        _bert_layer(f'{v}.encoder.layer.{n}', lin, ln, hidden, inter)
     if with_pooler:
         lin(f'{v}.pooler.dense', hidden, hidden)
     if pretrain:

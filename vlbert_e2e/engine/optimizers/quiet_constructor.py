@@ -17,6 +17,8 @@ class QuietOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     how many parameter tensors train at each learning rate."""
 
     def __call__(self, model):
+        """Build the optimizer wrapper of ``model`` as the parent does, logging one
+        summary line (parameter tensors per learning rate) instead of one per tensor."""
         logger = MMLogger.get_current_instance()
         level = logger.level
         logger.setLevel(max(level, logging.WARNING))

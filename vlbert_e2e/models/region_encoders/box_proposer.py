@@ -26,6 +26,8 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from vlbert_e2e.utils.checkpoint_files import checkpoint_file_problem
+
 from .box_ops import top_boxes
 
 
@@ -46,8 +48,10 @@ def proposer_class_distribution(labels: Tensor, scores: Tensor, num_classes: int
 def _check_files(config, checkpoint) -> None:
     if isinstance(config, str) and '::' not in config and not os.path.isfile(config):
         raise FileNotFoundError(f'proposer config file not found: {config}')
-    if checkpoint is not None and '://' not in checkpoint and not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f'proposer checkpoint file not found: {checkpoint}')
+    why = checkpoint_file_problem(checkpoint) if checkpoint is not None and (
+        '://' not in checkpoint) else None  # missing, a folder, not a checkpoint
+    if why:
+        raise FileNotFoundError(f'proposer checkpoint {checkpoint}: {why}')
 
 
 def _load_weights(detector, checkpoint: str, config) -> Optional[Sequence[str]]:

@@ -30,4 +30,4 @@ def test_bad_manifest_line_is_one_line_exit_2(tmp_path):
                        env=dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore'))
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
-        f"error: {bad}, line 2: not a caption record (KeyError('caption'))"]
+        f'error: {bad}, line 2: not a caption record (needs "image" and "caption" strings)']

@@ -14,6 +14,8 @@ import os
 import sys
 from collections import Counter
 
+from vlbert_e2e.utils.json_lines import read_json_lines
+
 KINDS = {
     'colour': ('red', 'green', 'blue', 'yellow'),
     'shape': ('circle', 'square', 'triangle'),
@@ -29,17 +31,13 @@ def read_captions(path: str, limit: int) -> list:
         ValueError: naming the file and line of a record without ``image``/``caption``.
     """
     out = []
-    with open(path, encoding='utf-8') as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                out.append((rec['image'], rec['caption']))
-            except (ValueError, KeyError, TypeError) as e:
-                raise ValueError(f'{path}, line {no}: not a caption record ({e!r})') from None
-            if len(out) == limit:
-                break
+    for no, rec in read_json_lines(path):
+        if not isinstance(rec.get('image'), str) or not isinstance(rec.get('caption'), str):
+            raise ValueError(f'{path}, line {no}: not a caption record (needs "image" and '
+                             '"caption" strings)')
+        out.append((rec['image'], rec['caption']))
+        if len(out) == limit:
+            break
     return out
 
 

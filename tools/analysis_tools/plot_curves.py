@@ -8,11 +8,12 @@ python tools/analysis_tools/plot_curves.py \
 One row per log (a training stage), losses on the left, accuracies on the right.
 """
 import argparse
-import json
 import os
 import sys
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
+
+from vlbert_e2e.utils.json_lines import read_json_lines
 
 
 def load_json_log(path: str) -> Dict[str, Tuple[List[int], List[float]]]:
@@ -27,23 +28,14 @@ def load_json_log(path: str) -> Dict[str, Tuple[List[int], List[float]]]:
         ValueError: naming the file and the line when a line is not a JSON object.
     """
     curves = defaultdict(lambda: ([], []))
-    with open(path, encoding='utf-8') as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f'{path}, line {no}: not JSON ({e})') from None
-            if not isinstance(rec, dict):
-                raise ValueError(f'{path}, line {no}: not a JSON object')
-            it = rec.get('iter', rec.get('step'))
-            if it is None or not any(k.startswith('loss') for k in rec):
-                continue
-            for k, v in rec.items():
-                if isinstance(v, (int, float)) and k.startswith(('loss', 'acc', 'det_')):
-                    curves[k][0].append(int(it))
-                    curves[k][1].append(float(v))
+    for _, rec in read_json_lines(path):
+        it = rec.get('iter', rec.get('step'))
+        if it is None or not any(k.startswith('loss') for k in rec):
+            continue
+        for k, v in rec.items():
+            if isinstance(v, (int, float)) and k.startswith(('loss', 'acc', 'det_')):
+                curves[k][0].append(int(it))
+                curves[k][1].append(float(v))
     return dict(curves)
 
 

@@ -13,8 +13,6 @@ from vlbert_e2e.testing import ROOT
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, 'configs', '**', '*.py'), recursive=True))
 # the files a run starts from; their bases reach the dump through them
 LEAVES = [p for p in CONFIGS if os.sep + '_base_' + os.sep not in p]
-DEMO = os.path.join(ROOT, 'configs', 'demo',
-                    'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py')
 
 
 def code_objects(source: str, path: str) -> list:
@@ -32,11 +30,7 @@ def test_every_config_is_found():
     assert len(CONFIGS) > 40 and len(LEAVES) > 20
 
 
-@pytest.mark.parametrize('path', [
-    pytest.param(p, marks=pytest.mark.xfail(
-        strict=True, reason='functions vqa()/refs() until the demo config is rewritten '
-        '(issue 15, configs/demo/ is another branch); remove this mark then'))
-    if p == DEMO else p for p in CONFIGS], ids=_ids(CONFIGS))
+@pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
 def test_config_has_no_function(path):
     with open(path) as f:
         assert code_objects(f.read(), os.path.relpath(path, ROOT)) == []

@@ -6,10 +6,11 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS
 
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
+from vlbert_e2e.engine.runner import VLRunner
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
 from vlbert_e2e.utils.config_checks import (
     ConfigError,
@@ -73,7 +74,7 @@ def run_test(args, cfg: Config) -> dict:
         cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
         cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)
     prepare_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else VLRunner.from_cfg(cfg)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

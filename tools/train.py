@@ -7,11 +7,11 @@ import sys
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
 from vlbert_e2e.engine.hooks import NonFiniteLossError
 from vlbert_e2e.engine.launch import prepare_cpu_distributed
+from vlbert_e2e.engine.runner import VLRunner
 from vlbert_e2e.utils import (
     CheckpointError,
     check_checkpoint_file,
@@ -94,7 +94,7 @@ def main(argv=None):
         cfg = build_cfg(args)
         prepare_cpu_distributed(cfg)
         with explain_config_errors(cfg):
-            runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+            runner = RUNNERS.build(cfg) if 'runner_type' in cfg else VLRunner.from_cfg(cfg)
             runner.train()
     except (ConfigError, CheckpointError) as e:  # bad input: one line, exit code 2
         print(f'error: {e}', file=sys.stderr)

@@ -1,0 +1,28 @@
+"""VLRunner: MMEngine's start-up report goes to a file, the console gets one line."""
+import os
+
+from mmengine.config import Config
+
+from vlbert_e2e.engine.runner import VLRunner
+from vlbert_e2e.testing import TINY_TRAIN_CFG
+from vlbert_e2e.utils import register_all_modules
+
+
+def test_environment_and_config_go_to_a_file_and_one_line(tmp_path, capsys):
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(TINY_TRAIN_CFG)
+    cfg.work_dir = str(tmp_path)
+    runner = VLRunner.from_cfg(cfg)
+    report = os.path.join(runner.log_dir, 'environment.txt')
+    console = capsys.readouterr()
+    with open(os.path.join(runner.log_dir, f'{runner.timestamp}.log'), encoding='utf-8') as f:
+        log = f.read()
+    for shown in (console.out + console.err, log):
+        lines = [ln for ln in shown.splitlines() if 'environment and config:' in ln]
+        assert len(lines) == 1 and lines[0].endswith(report), lines
+        assert 'Python 3.' in lines[0] and 'MMEngine 0.10' in lines[0]
+        assert 'System environment' not in shown and 'Config:' not in shown
+    with open(report, encoding='utf-8') as f:
+        text = f.read()
+    assert 'System environment:' in text and 'Runtime environment:' in text
+    assert 'Config:' in text and "type='VLBertE2E'" in text

@@ -1,0 +1,53 @@
+"""MMEngine's Runner with a quiet start (issue 17: a console a person can follow)."""
+import logging
+import os.path as osp
+import sys
+
+import mmengine
+import torch
+from mmengine.runner import Runner
+
+from vlbert_e2e.registry import RUNNERS
+
+
+class _Hold(logging.Filter):
+    """Keeps the messages of the records it stops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.messages.append(record.getMessage())
+        return False
+
+
+@RUNNERS.register_module()
+class VLRunner(Runner):
+    """:class:`mmengine.runner.Runner` whose start-up report (the system and runtime
+    environment, ~40 lines, and the whole config, hundreds) goes to
+    ``<work_dir>/<timestamp>/environment.txt`` instead of the console and the log; the
+    console and the log get one line naming the versions and that file. MMEngine still
+    dumps the config to ``<work_dir>/<config name>.py``. Everything else is MMEngine's.
+    ``tools/train.py`` and ``tools/test.py`` use it unless a config sets ``runner_type``
+    (e.g. ``FlexibleRunner`` for FSDP).
+    """
+
+    def _log_env(self, env_cfg: dict) -> None:
+        """Write MMEngine's environment and config report to ``environment.txt`` in
+        the run's log folder (rank 0) and log one summary line."""
+        hold = _Hold()
+        self.logger.addFilter(hold)
+        try:
+            super()._log_env(env_cfg)
+        finally:
+            self.logger.removeFilter(hold)
+        path = osp.join(self._log_dir, 'environment.txt')
+        if self.rank == 0:
+            mmengine.mkdir_or_exist(self._log_dir)
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write('\n\n'.join(hold.messages) + '\n')
+        self.logger.info(
+            f'Python {sys.version.split()[0]}, PyTorch {torch.__version__}, MMEngine '
+            f'{mmengine.__version__}, CUDA {"yes" if torch.cuda.is_available() else "no"}, '
+            f'seed {self.seed}; environment and config: {path}')

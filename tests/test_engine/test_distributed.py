@@ -61,10 +61,12 @@ def test_ddp_two_processes_gloo(tmp_path):
     assert len(runs) == 1
     assert sorted(os.listdir(work)) == sorted(['cfg.py', 'iter_2.pth', 'last_checkpoint',
                                                'probe', runs[0]])
-    assert sorted(os.listdir(work / runs[0])) == [f'{runs[0]}.log', 'vis_data']
+    assert sorted(os.listdir(work / runs[0])) == [f'{runs[0]}.log', 'environment.txt',
+                                                  'vis_data']  # environment.txt: VLRunner
     assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['iter_2.pth']
     log = (work / runs[0] / f'{runs[0]}.log').read_text()
-    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
+    env = (work / runs[0] / 'environment.txt').read_text()  # MMEngine's report (VLRunner)
+    assert 'Distributed launcher: pytorch' in env and 'Distributed training: True' in env
     assert log.count('Iter(train) [2/2]') == 1
 
 

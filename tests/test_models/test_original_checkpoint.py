@@ -20,6 +20,7 @@ from vlbert_e2e.testing import (
     TINY_TRAIN_CFG,
     build_model_from_cfg,
     original_state_dict,
+    record_encoder_inputs,
     tiny_original_state_dict,
 )
 
@@ -258,14 +259,7 @@ def test_sequence_layout_matches_original_embedding():
     with torch.no_grad():
         for p in vl.parameters():
             p.normal_()
-    seen = {}
-    forward = vl.bert.forward
-
-    def spy(**kw):
-        seen.update(kw)
-        return forward(**kw)
-
-    vl.bert.forward = spy
+    seen = record_encoder_inputs(vl)
     ids = torch.tensor([[101, 11, 12, 13, 102, 0, 0], [101, 21, 102, 31, 32, 33, 102],
                         [101, 41, 42, 102, 0, 0, 0]])
     tt = torch.tensor([[0] * 7, [0, 0, 0, 1, 1, 1, 1], [0] * 7])

@@ -10,6 +10,7 @@ from .models import (
     build_tiny_model,
     make_sample,
     overfit,
+    record_encoder_inputs,
     save_tiny_vl_checkpoint,
     tiny_model_cfg,
 )
@@ -26,5 +27,6 @@ __all__ = [
     'TINY_TRAIN_CFG', 'TINY_VL_CFG', 'TOKENIZER', 'batch', 'build_model_from_cfg',
     'build_tiny_model', 'capture_logs', 'greedy_nms', 'huge_png', 'make_sample',
     'original_state_dict', 'overfit', 'run_tool', 'run_tools_here', 'run_tools_in_one_process',
-    'save_tiny_vl_checkpoint', 'tiny_model_cfg', 'tiny_original_state_dict', 'tool_env',
+    'record_encoder_inputs', 'save_tiny_vl_checkpoint', 'tiny_model_cfg',
+    'tiny_original_state_dict', 'tool_env',
 ]

@@ -142,3 +142,18 @@ def save_tiny_vl_checkpoint(folder) -> Tuple[str, str]:
                     meta=dict(dataset_meta=dict(answers=['yes', 'no', '2'],
                                                 classes=[f'c{i}' for i in range(8)]))), ckpt)
     return cfg, ckpt
+
+
+def record_encoder_inputs(vl_bert) -> dict:
+    """Wrap ``vl_bert.bert.forward`` so that each call's keyword arguments
+    (``inputs_embeds (B, T, H)``, ``attention_mask``, ``token_type_ids``,
+    ``position_ids``, ...) are written into the returned dict; the call itself runs."""
+    seen = {}
+    forward = vl_bert.bert.forward
+
+    def spy(**kw):
+        seen.update(kw)
+        return forward(**kw)
+
+    vl_bert.bert.forward = spy
+    return seen

@@ -6,6 +6,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from vlbert_e2e.models.vl_bert import VLBert, box_geometry_embedding
+from vlbert_e2e.testing import record_encoder_inputs
 
 
 def _text_only_forward(vl, ids, mask, tt):
@@ -53,14 +54,7 @@ def test_sequence_layout_segments_and_positions():
     cfg = dict(vocab_size=200, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                intermediate_size=64)
     vl = VLBert(config=cfg).eval()
-    seen = {}
-    orig = vl.bert.forward
-
-    def spy(**kw):
-        seen.update(kw)
-        return orig(**kw)
-
-    vl.bert.forward = spy
+    seen = record_encoder_inputs(vl)
     ids = torch.tensor([[101, 5, 6, 102], [101, 7, 102, 0]])
     mask = (ids != 0).long()
     roi_valid = torch.tensor([[True, True, False], [True, True, True]])

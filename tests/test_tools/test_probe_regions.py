@@ -1,0 +1,70 @@
+"""tools/analysis_tools/probe_regions.py: the linear probe, the RoIs it reads, bad input."""
+import os
+import subprocess
+import sys
+
+import torch
+
+from vlbert_e2e.testing import ROOT
+
+TOOL = os.path.join(ROOT, 'tools/analysis_tools/probe_regions.py')
+CFG = os.path.join(ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py')
+sys.path.insert(0, os.path.join(ROOT, 'tools/analysis_tools'))
+
+
+def test_ridge_r2_recovers_a_linear_map_and_not_noise():
+    from probe_regions import ridge_r2
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 8, generator=g)
+    y = x @ torch.randn(8, 3, generator=g) + 0.01 * torch.randn(300, 3, generator=g)
+    assert ridge_r2(x, y) > 0.99
+    # a constant (dead) column and a column that fires on one row change nothing
+    dead = torch.cat([x, torch.zeros(300, 1), torch.eye(300)[:, :1] * 1e-3], 1)
+    assert ridge_r2(dead, y) > 0.99
+    assert ridge_r2(x, torch.randn(300, 3, generator=g)) < 0.05
+
+
+def test_target_region_is_the_middle_third_of_the_box():
+    from probe_regions import _centre_third
+    assert _centre_third(torch.tensor([0., 0., 30., 60.])) == (10, 20, 20, 40)
+    assert _centre_third(torch.tensor([6., 3., 12., 9.])) == (8, 5, 10, 7)
+
+
+def test_collect_reads_every_stage_for_each_distinct_roi():
+    from mmengine.runner import Runner
+    from probe_regions import collect
+
+    from vlbert_e2e.registry import MODELS
+    from vlbert_e2e.utils.config_checks import load_config
+    from vlbert_e2e.utils.setup_env import register_all_modules
+    register_all_modules()
+    cfg = load_config(CFG)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    loader = Runner.build_dataloader(dict(cfg.test_dataloader, num_workers=0,
+                                          persistent_workers=False))
+    vecs = collect(model, loader, batches=-1)
+    n = len(vecs['target'])
+    assert n > 0
+    hidden = model.vl_bert.hidden_size
+    assert vecs['roi feature'].shape == (n, model.visual_embedding.appearance_dim)
+    for stage in ('visual embedding', 'encoder input', 'encoder output'):
+        assert vecs[stage].shape == (n, hidden)
+    assert vecs['target'].shape == (n, 3)
+    # the encoder input is read after BERT's embedding LayerNorm (weight 1, bias 0 in a
+    # freshly built model): every RoI token has mean 0 and standard deviation 1
+    x = vecs['encoder input']
+    ln = model.vl_bert.bert.embeddings.LayerNorm
+    assert torch.equal(ln.weight, torch.ones_like(ln.weight)) and not ln.bias.any()
+    torch.testing.assert_close(x.mean(1), torch.zeros(n), atol=1e-4, rtol=0)
+    torch.testing.assert_close(x.std(1, unbiased=False), torch.ones(n), atol=1e-3, rtol=0)
+
+
+def test_missing_checkpoint_is_one_line_exit_2(tmp_path):
+    missing = tmp_path / 'nope.pth'
+    r = subprocess.run([sys.executable, TOOL, CFG, str(missing)], capture_output=True,
+                       text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore'))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and str(missing) in lines[0]

@@ -152,3 +152,31 @@ def test_gpu_benchmark_script_stops_cleanly_without_a_gpu():
     assert r.returncode == 2
     assert r.stderr.strip() == (
         f'gpu/benchmark.sh: no CUDA GPU visible to PyTorch ({sys.executable})')
+
+
+def test_fused_adamw_makes_the_same_update_as_the_per_tensor_loops():
+    # the demo configs switch AdamW's fused kernel on (docs/benchmarks.md): same
+    # parameters after several steps, to float rounding
+    g = torch.Generator().manual_seed(0)
+    shapes = [(64, 32), (32,), (7, 3, 3, 3)]
+    start = [torch.randn(s, generator=g) for s in shapes]
+    grads = [[torch.randn(s, generator=g) for s in shapes] for _ in range(5)]
+    out = {}
+    for impl in ('foreach', 'fused'):
+        ps = [nn.Parameter(t.clone()) for t in start]
+        opt = torch.optim.AdamW(ps, lr=1e-2, weight_decay=1e-4, eps=1e-6, **{impl: True})
+        for gs in grads:
+            for p, gr in zip(ps, gs):
+                p.grad = gr.clone()
+            opt.step()
+        out[impl] = ps
+    for a, b in zip(out['foreach'], out['fused']):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_optimizer_benchmark_part_times_both_implementations():
+    from vlbert_e2e.benchmarking import bench_optimizer
+    res = bench_optimizer(TINY_MODEL_CFG, steps=1, warmup=0,
+                          cfg_options={'model.vl_bert.pretrained': None})
+    assert res['params_M'] > 1
+    assert res['adamw_foreach_s'] > 0 and res['adamw_fused_s'] > 0

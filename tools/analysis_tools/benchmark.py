@@ -8,6 +8,8 @@ the base end-to-end step (fp32, bf16 where native, activation checkpointing), th
 dataloader on JPEG files and the demo's inference latency; each part runs in its own
 process (its own peak memory), results go to one table and a JSON file:
     python tools/analysis_tools/benchmark.py --suite --json work_dirs/benchmark.json
+The optimiser step (AdamW, per-tensor loops vs the fused kernel) of a config's model:
+    python tools/analysis_tools/benchmark.py CONFIG --part optimizer
 Inference latency of one route (docs/benchmarks.md), e.g. the proposer route:
     python tools/analysis_tools/benchmark.py --part inference \
         --proposer mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py
@@ -27,6 +29,7 @@ from vlbert_e2e.benchmarking import (
     bench_e2e,
     bench_encoder_vs_peer,
     bench_inference,
+    bench_optimizer,
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
@@ -35,7 +38,7 @@ from vlbert_e2e.utils.device import device_problem
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = 'configs/_base_/models/vlbert-base_faster-rcnn-r101-c4.py'
 BASE_OPTS = ['model.vl_bert.pretrained=None', 'model.region_encoder.box_source=given']
-PARTS = ('encoder', 'e2e', 'data', 'inference')
+PARTS = ('encoder', 'e2e', 'data', 'inference', 'optimizer')
 PROPOSER = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'  # the proposer route
 
 
@@ -93,6 +96,9 @@ def run_part(args) -> dict:
                                      warmup=args.warmup)
     if args.part == 'data':
         return bench_data_pipeline(tokenizer=args.tokenizer)
+    if args.part == 'optimizer':
+        return bench_optimizer(args.config, args.device, steps=max(args.steps, 10),
+                               cfg_options=args.cfg_options)
     if args.part == 'inference':
         return bench_inference(args.config, args.device, tokenizer=args.tokenizer,
                                cfg_options=args.cfg_options, checkpoint=args.checkpoint,

@@ -51,6 +51,10 @@ def test_collect_reads_every_stage_for_each_distinct_roi():
     for stage in ('visual embedding', 'encoder input', 'encoder output'):
         assert vecs[stage].shape == (n, hidden)
     assert vecs['target'].shape == (n, 3)
+    # attention shares: one row per text with object RoIs, one column per layer
+    share = vecs['attention']
+    assert share.shape[1] == model.vl_bert.bert.config.num_hidden_layers
+    assert len(share) > 0 and bool(((share > 0) & (share < 1)).all())
     # the encoder input is read after BERT's embedding LayerNorm (weight 1, bias 0 in a
     # freshly built model): every RoI token has mean 0 and standard deviation 1
     x = vecs['encoder input']

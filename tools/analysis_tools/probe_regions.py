@@ -9,7 +9,9 @@ the RoI feature (res5, pooled), the visual embedding, the encoder input at the R
 (after the embedding LayerNorm) and the encoder output there. A stage far below the one
 before it is where the information is lost. Also prints the share of visual-embedding
 units that never fire (a ReLU layer whose inputs share a large positive mean can switch
-units off for every input under AdamW).
+units off for every input under AdamW), and per encoder layer the share of the text
+tokens' attention that lands on the object RoIs (the path by which a word can read
+them).
 
 Held-out R^2 (fit on 70 % of the distinct RoIs, scored on the rest); 1 = fully
 recoverable, 0 = no better than the mean. Written by hand: a linear probe in a few lines
@@ -44,12 +46,13 @@ def ridge_r2(x: torch.Tensor, y: torch.Tensor, lam: float = 0.001) -> float:
 def collect(model, loader, batches: int) -> dict:
     """``{stage: (N, D)}`` vectors of the distinct RoIs of ``batches`` test batches, with
     ``'target'`` (N, 3) the mean (normalised) pixel values of their boxes' middle
-    thirds."""
+    thirds and ``'attention'`` (B, layers), see :func:`text_to_object_attention`."""
     grab = {}
     hook = model.vl_bert.bert.embeddings.register_forward_hook(
         lambda m, i, o: grab.__setitem__('enc_in', o))
     out = {k: [] for k in ('roi feature', 'visual embedding', 'encoder input',
                            'encoder output', 'target')}
+    attn = []
     seen = set()
     try:
         for n, batch in enumerate(loader):
@@ -57,11 +60,31 @@ def collect(model, loader, batches: int) -> dict:
                 break
             data = model.data_preprocessor(batch, False)
             with torch.no_grad():
-                enc = model(**data, mode='tensor')
+                enc = model.encode(data['inputs'], data['data_samples'],
+                                   output_attentions=True)
                 _add_rows(model, data, enc, grab['enc_in'], out, seen)
+                attn.append(text_to_object_attention(enc.seq))
     finally:
         hook.remove()
-    return {k: torch.cat(v) for k, v in out.items() if v}
+    res = {k: torch.cat(v) for k, v in out.items() if v}
+    if attn:
+        res['attention'] = torch.cat(attn)
+    return res
+
+
+def text_to_object_attention(seq) -> torch.Tensor:
+    """(B', layers) share of each text token's attention (mean over heads and the row's
+    text tokens) that lands on the object RoIs (the whole-image box excepted), for the
+    B' rows with at least one object RoI."""
+    rows = []
+    for i in range(seq.hidden.shape[0]):
+        pos = seq.roi_pos[i][seq.roi_pos[i] >= 0][1:]
+        if not len(pos):
+            continue
+        n = int(seq.text_len[i])
+        rows.append(torch.stack([a[i, :, :n][..., pos].sum(-1).mean()
+                                 for a in seq.attentions]))
+    return torch.stack(rows) if rows else torch.zeros(0, len(seq.attentions))
 
 
 def _add_rows(model, data: dict, enc, enc_in, out: dict, seen: set) -> None:
@@ -125,12 +148,14 @@ def main(argv=None) -> None:
     if 'target' not in vecs or len(vecs['target']) < 20:
         print('error: fewer than 20 RoIs found; more --batches?', file=sys.stderr)
         sys.exit(2)
-    y = vecs.pop('target')
+    y, attn = vecs.pop('target'), vecs.pop('attention')
     print(f'{len(y)} distinct RoIs; held-out R^2 of their mean colour from each stage:')
     for stage, x in vecs.items():
         print(f'  {stage:17s} {ridge_r2(x, y):6.3f}')
     dead = (vecs['visual embedding'] <= 0).all(0).float().mean()
     print(f'visual-embedding units that never fire: {100 * dead:.1f} %')
+    share = ', '.join(f'{100 * a:.1f}' for a in attn.mean(0).tolist())
+    print(f'attention of the text tokens on the object RoIs, per layer (%): {share}')
 
 
 if __name__ == '__main__':

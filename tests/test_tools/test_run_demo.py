@@ -1,0 +1,40 @@
+"""tools/run_demo.py: the recorded ablation column and --ablation-only's input check."""
+import json
+import os
+import subprocess
+import sys
+
+from vlbert_e2e.testing import ROOT
+
+TOOL = os.path.join(ROOT, 'tools/run_demo.py')
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+
+
+def test_recorded_ablation_becomes_a_labelled_column(tmp_path, monkeypatch):
+    import run_demo
+    rec = tmp_path / 'ablation.json'
+    rec.write_text(json.dumps(dict(command='tools/run_demo.py --ablation', iterations=523,
+                                   metrics={'vqa/accuracy': 41.5})))
+    monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
+    rows = {'pretrained + fine-tuned': {'vqa/accuracy': 50.0}}
+    run_demo.recorded_ablation(rows)
+    assert rows['scratch, 523 it. (recorded)'] == {'vqa/accuracy': 41.5}
+
+
+def test_missing_record_adds_no_column_and_says_how_to_measure(tmp_path, monkeypatch, capsys):
+    import run_demo
+    monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(tmp_path / 'absent.json'))
+    rows = {}
+    run_demo.recorded_ablation(rows)
+    assert rows == {}
+    assert 'run tools/run_demo.py --ablation' in capsys.readouterr().out
+
+
+def test_ablation_only_without_a_finished_run_is_one_line_exit_2(tmp_path):
+    r = subprocess.run([sys.executable, TOOL, '--ablation-only', '--work-dir', str(tmp_path)],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f'error: --ablation-only needs a finished run in {tmp_path}')

@@ -221,3 +221,11 @@ def test_demo_batch_path_answers_a_questions_file(tiny_vl_checkpoint, tmp_path):
     pairs.write_text(json.dumps([dict(image=IMG)]))
     assert demo['main'](['--questions', str(pairs), '--config', cfg, '--checkpoint', ckpt,
                          '--out-dir', str(out)]) == 2
+
+
+def test_grounding_with_no_region_found_says_so():
+    from vlbert_e2e.apis.results import answer_line
+    assert answer_line(dict(task='ground', box=None, score=0.0)) == (
+        'no region found (the detector found nothing to choose from)')
+    assert answer_line(dict(task='ground', box=[1.0, 2.0, 3.0, 4.0], score=0.5)) == (
+        'box [1.0, 2.0, 3.0, 4.0] (score 0.500)')

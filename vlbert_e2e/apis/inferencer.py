@@ -357,7 +357,7 @@ class VLBertInferencer(BaseInferencer):
         rgb = image if image is not None else read_rgb(result)
         dets = [(d['box'], f'{d["label"]} {d["score"]:.2f}')
                 for d in result.get('detections', [])]
-        chosen = (result['box'], f'{result["score"]:.2f}') if 'box' in result else None
+        chosen = (result['box'], f'{result["score"]:.2f}') if result.get('box') else None
         lines = ([result['text']] if result['task'] != 'detect' else []) + [
             '-> ' + answer_line(result)]
         return draw_answer(rgb, dets, chosen, lines, truth=result.get('truth'),

@@ -18,6 +18,8 @@ def answer_line(result: Dict) -> str:
     if result['task'] == 'vqa':
         return f'{result["answer"]} (score {result["score"]:.3f})'
     if result['task'] == 'ground':
+        if result['box'] is None:
+            return 'no region found (the detector found nothing to choose from)'
         return f'box {result["box"]} (score {result["score"]:.3f})'
     if result['task'] == 'fill':
         return ', '.join(f'{w} (score {s:.3f})' for w, s in zip(result['words'],
@@ -64,7 +66,9 @@ def sample_to_result(sample, item: Dict, score_thr: float,
         out['answer'] = sample.get('pred_answer', str(sample.get('pred_answer_index')))
         out['score'] = round(float(sample.pred_answer_score), 4)
     elif task == 'ground':
-        out['box'] = [round(float(v), 1) for v in sample.pred_ref_box]
+        box = sample.pred_ref_box.reshape(-1, 4)
+        # None: the detector found no region to choose from
+        out['box'] = [round(float(v), 1) for v in box[0]] if len(box) else None
         out['score'] = round(float(sample.pred_ref_score), 4)
     elif task == 'fill':
         out['words'] = tokenizer.convert_ids_to_tokens(sample.pred_mlm_ids.tolist())

@@ -27,7 +27,7 @@ def sample_drawing_args(sample, class_names: Optional[Sequence[str]],
         dets = [(b.tolist(), f'{label_name(class_names, lab)} {float(sc):.2f}')
                 for b, lab, sc in zip(inst.bboxes, inst.labels, inst.scores)]
     chosen = None
-    if 'pred_ref_box' in sample:
+    if 'pred_ref_box' in sample and sample.pred_ref_box.numel():  # empty: none found
         chosen = (sample.pred_ref_box.tolist(), f'{float(sample.pred_ref_score):.2f}')
     text = sample.metainfo.get('text')
     lines = [str(text)] if text else []

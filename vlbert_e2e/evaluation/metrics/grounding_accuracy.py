@@ -27,14 +27,17 @@ class GroundingAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store the IoU of each grounding sample's ``pred_ref_box`` (4 numbers,
-        x1y1x2y2) with its ``ref_bbox``; samples without ``ref_bbox`` (another task's)
-        are passed over."""
+        x1y1x2y2) with its ``ref_bbox`` (0 for an empty box: no region was found);
+        samples without ``ref_bbox`` (another task's) are passed over."""
         for s in data_samples:
             if 'ref_bbox' not in s:  # another task's sample in a multi-task loader
                 continue
-            pred = torch.as_tensor(s['pred_ref_box'], dtype=torch.float32).view(1, 4)
+            pred = torch.as_tensor(s['pred_ref_box'], dtype=torch.float32).view(-1, 4)
+            if not len(pred):  # no candidate region was found: a miss
+                self.results.append(0.0)
+                continue
             gt = torch.as_tensor(s['ref_bbox'], dtype=torch.float32).view(1, 4)
-            self.results.append(float(bbox_overlaps(pred, gt)[0, 0]))
+            self.results.append(float(bbox_overlaps(pred[:1], gt)[0, 0]))
 
     def compute_metrics(self, results: List[float]) -> dict:
         """Returns ``{'acc@<iou_thr>': float}`` (e.g. ``acc@0.5``): the percentage of

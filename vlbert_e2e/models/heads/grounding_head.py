@@ -78,11 +78,17 @@ class GroundingHead(BaseVLHead):
 
     def predict(self, out: VLEncoding, data_samples: List) -> None:
         """Fills ``pred_ref_box`` (4,) (original image) and ``pred_ref_score`` of the
-        samples whose metainfo ``task`` is ``'ground'`` (all when unset)."""
-        logits = self._logits(out).masked_fill(~self._candidates(out), float('-inf'))
+        samples whose metainfo ``task`` is ``'ground'`` (all when unset). A sample with
+        no candidate RoI (the detector found nothing) gets an empty ``(0, 4)`` box and
+        score 0: no region is the answer, not the whole image."""
+        candidates = self._candidates(out)
+        logits = self._logits(out).masked_fill(~candidates, float('-inf'))
         score, best = logits.sigmoid().max(-1)
         for i, s in enumerate(data_samples):
             if not handled_by(s, 'ground'):
+                continue
+            if not candidates[i].any():
+                s.pred_ref_box, s.pred_ref_score = out.roi_boxes.new_zeros((0, 4)), 0.0
                 continue
             box = out.roi_boxes[i, best[i]].clone()
             sx, sy = s.metainfo.get('scale_factor', (1.0, 1.0))

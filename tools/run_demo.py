@@ -217,24 +217,27 @@ def main(argv=None):
     pictures, answered = show_pictures(ckpt, args.work_dir)
     times['pictures'] = time.perf_counter() - t0
     with open(os.path.join(ROOT, args.work_dir, 'times.json'), 'w') as f:
-        json.dump(times, f, indent=1)  # what --ablation-only reads
+        json.dump(dict(times=times, fine_tune_iters=args.iters or read_iters(CFG)), f,
+                  indent=1)  # what --ablation-only reads
     summary(rows, times, time.perf_counter() - t_all, answered,
             pictures + ([curves] if logs else []), extra_chance)
 
 
-def ablation(args, times: dict, rows: dict, logs: list) -> None:
+def ablation(args, times: dict, rows: dict, logs: list, base: int = 0) -> None:
     """The same fine-tuning from scratch, as long (in wall time) as both stages took:
-    the iterations scale with the two stages' measured times."""
-    base = read_iters(CFG)
+    the iterations scale with the two stages' measured times (``base``: the
+    fine-tuning length those times belong to; default, the config's)."""
+    base = base or args.iters or read_iters(CFG)
     iters = round(base * (times.get('pretrain', 0) + times['fine-tune']) / times['fine-tune'])
     work_dir = args.work_dir + '_scratch'
     times['ablation train'], ckpt = train_stage(
         f'ablation: fine-tune from scratch for {iters} iterations (the time of both stages)',
-        CFG, work_dir, scratch_opts(iters, base))
+        CFG, work_dir, scratch_opts(iters, read_iters(CFG)))
     logs.append((json_log(work_dir), f'ablation: fine-tuning from scratch, {iters} iterations'))
     times['ablation test'], metrics = evaluate(CFG, ckpt, work_dir)
     rows[f'fine-tuned from scratch ({iters} it.)'] = metrics
-    record = dict(command='tools/run_demo.py --ablation', config=CFG,
+    flag = '--ablation-only' if getattr(args, 'ablation_only', False) else '--ablation'
+    record = dict(command=f'tools/run_demo.py {flag}', config=CFG,
                   date=time.strftime('%Y-%m-%d'),
                   iterations=iters, train_time_s=round(times['ablation train'], 1),
                   metrics=metrics)
@@ -243,23 +246,45 @@ def ablation(args, times: dict, rows: dict, logs: list) -> None:
 
 
 def ablation_only(args) -> None:
-    """``--ablation-only``: the ablation of the last run in ``--work-dir``, from the
-    stage times it recorded; prints its metrics beside that run's."""
+    """``--ablation-only``: the ablation of the last two-stage run in ``--work-dir``, from
+    the stage times and fine-tuning length it recorded; prints its metrics beside
+    that run's. Exits 2 with one line when the run's records are missing or malformed."""
     try:
-        with open(os.path.join(ROOT, args.work_dir, 'times.json')) as f:
-            times = json.load(f)
-        with open(os.path.join(ROOT, args.work_dir, 'test_metrics.json')) as f:
-            rows = {'pretrained + fine-tuned': json.load(f)}
+        times, iters, rows = finished_run(args.work_dir)
     except (OSError, ValueError) as e:
-        print(f'error: --ablation-only needs a finished run in {args.work_dir} ({e})',
-              file=sys.stderr)
+        print(f'error: --ablation-only needs a finished two-stage run in {args.work_dir} '
+              f'({e})', file=sys.stderr)
         sys.exit(2)
     t0 = time.perf_counter()
-    ablation(args, times, rows, [])
+    ablation(args, times, rows, [], base=iters)
     summary(rows, {k: v for k, v in times.items() if k.startswith('ablation')},
             time.perf_counter() - t0, [], [], {})
     print(f'ablation record: {os.path.join(ROOT, args.work_dir, "ablation.json")} (copy it to '
           f'{ABLATION_RECORD} for `make demo` to print)')
+
+
+def finished_run(work_dir: str) -> tuple:
+    """``(stage times, fine-tuning iterations, {'pretrained + fine-tuned': metrics})`` of
+    the run recorded in ``work_dir`` (``times.json``, ``test_metrics.json``).
+
+    Raises:
+        OSError: a file is missing. ValueError: a file is not what a run writes.
+    """
+    with open(os.path.join(ROOT, work_dir, 'times.json')) as f:
+        rec = json.load(f)
+    with open(os.path.join(ROOT, work_dir, 'test_metrics.json')) as f:
+        metrics = json.load(f)
+    times = rec.get('times') if isinstance(rec, dict) else None
+    iters = rec.get('fine_tune_iters') if isinstance(rec, dict) else None
+    ok = (isinstance(times, dict) and isinstance(iters, int) and iters > 0 and
+          all(isinstance(times.get(k), (int, float)) and times[k] > 0
+              for k in ('pretrain', 'fine-tune')))
+    if not ok:
+        raise ValueError('times.json lacks positive "pretrain" and "fine-tune" times and '
+                         '"fine_tune_iters" (written by a run of both stages)')
+    if not isinstance(metrics, dict):
+        raise ValueError('test_metrics.json is not a metrics dict')
+    return times, iters, {'pretrained + fine-tuned': metrics}
 
 
 def recorded_ablation(rows: dict) -> None:

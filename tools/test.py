@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
@@ -13,6 +13,7 @@ from vlbert_e2e.engine.launch import prepare_cpu_distributed
 from vlbert_e2e.engine.runner import VLRunner
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
 from vlbert_e2e.utils.config_checks import (
+    CfgOptionsAction,
     ConfigError,
     explain_config_errors,
     load_config,
@@ -30,7 +31,7 @@ def parse_args(argv=None):
     p.add_argument('--partial-load', action='store_true',
                    help='test a checkpoint whose keys do not all match the model (each '
                         'group of keys left out is logged); refused without it')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')

@@ -5,7 +5,7 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from vlbert_e2e.datasets.transforms.loading import BadSampleError, one_line
@@ -19,6 +19,7 @@ from vlbert_e2e.utils import (
     register_all_modules,
 )
 from vlbert_e2e.utils.config_checks import (
+    CfgOptionsAction,
     ConfigError,
     explain_config_errors,
     load_config,
@@ -37,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument('--resume', nargs='?', type=str, const='auto',
                    help='resume from PATH, or from the latest checkpoint in work_dir '
                         'when given without a value (or "auto")')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys, e.g. train_cfg.max_iters=10')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')

@@ -98,6 +98,14 @@ CASES = {
         '--device gpu0: not a torch device (cpu, cuda, cuda:N)'),
     'analysis: benchmark missing config': (['tools/analysis_tools/benchmark.py', 'nope.py'],
                                            'config file not found: nope.py'),
+    'analysis: benchmark unknown --cfg-options key': (
+        ['tools/analysis_tools/benchmark.py', CFG, '--part', 'optimizer', '--cfg-options',
+         'modle.vl_bert.pretrained=None'], 'unknown config key modle'),
+    'train: --cfg-options item without =': (['tools/train.py', CFG, '--cfg-options', 'foo'],
+                                            "--cfg-options takes key=value items, got 'foo'"),
+    'test: --cfg-options item without =': (
+        ['tools/test.py', CFG, '{tmp}/ckpt.pth', '--cfg-options', 'a=1', 'foo'],
+        "--cfg-options takes key=value items, got 'foo'"),
 }
 
 @pytest.fixture(scope='module')

@@ -72,3 +72,18 @@ def test_missing_checkpoint_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ') and str(missing) in lines[0]
+
+
+def test_config_without_a_test_split_and_bad_batches_are_refused(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
+    pre = os.path.join(ROOT, 'configs/demo/'
+                       'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
+    r = subprocess.run([sys.executable, TOOL, pre, str(tmp_path / 'x.pth')],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f'error: {pre} has no test_dataloader to read '
+                                             'RoIs from']
+    for bad in ('0', '-3'):
+        r = subprocess.run([sys.executable, TOOL, CFG, 'x.pth', '--batches', bad],
+                           capture_output=True, text=True, timeout=300, env=env)
+        assert r.returncode == 2 and 'give a positive number, or -1 for all' in r.stderr

@@ -37,4 +37,23 @@ def test_ablation_only_without_a_finished_run_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        f'error: --ablation-only needs a finished run in {tmp_path}')
+        f'error: --ablation-only needs a finished two-stage run in {tmp_path}')
+
+
+def test_ablation_only_refuses_malformed_records_before_training(tmp_path):
+    import pytest
+    import run_demo
+    (tmp_path / 'test_metrics.json').write_text('{"vqa/accuracy": 50.0}')
+    for bad in ('{}', '[]', '{"times": {"fine-tune": 0, "pretrain": 5}, "fine_tune_iters": 300}',
+                '{"times": {"fine-tune": "399", "pretrain": 5}, "fine_tune_iters": 300}',
+                '{"times": {"fine-tune": 399}, "fine_tune_iters": 300}'):  # no pretraining
+        (tmp_path / 'times.json').write_text(bad)
+        with pytest.raises(ValueError, match='times.json lacks'):
+            run_demo.finished_run(str(tmp_path))
+    (tmp_path / 'times.json').write_text(
+        '{"times": {"fine-tune": 399.0, "pretrain": 277.0}, "fine_tune_iters": 150}')
+    times, iters, rows = run_demo.finished_run(str(tmp_path))
+    assert iters == 150 and rows == {'pretrained + fine-tuned': {'vqa/accuracy': 50.0}}
+    (tmp_path / 'test_metrics.json').write_text('[1, 2]')
+    with pytest.raises(ValueError, match='not a metrics dict'):
+        run_demo.finished_run(str(tmp_path))

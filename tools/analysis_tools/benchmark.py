@@ -22,7 +22,6 @@ import sys
 import tempfile
 
 import torch
-from mmengine.config import DictAction
 
 from vlbert_e2e.benchmarking import (
     bench_data_pipeline,
@@ -33,6 +32,7 @@ from vlbert_e2e.benchmarking import (
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
+from vlbert_e2e.utils.config_checks import CfgOptionsAction, ConfigError
 from vlbert_e2e.utils.device import device_problem
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -83,7 +83,7 @@ def parse_args(argv=None):
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--checkpoint', help='weights for the e2e or inference part (default: '
                    'random); keys it lacks keep their initial values (logged)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     args = p.parse_args(argv)
     if args.checkpoint is not None and (args.suite or args.part not in ('e2e', 'inference')):
         p.error('--checkpoint applies to one e2e or inference part, not to --suite')
@@ -184,7 +184,7 @@ def main(argv=None):
         if args.proposer and len(args.proposer) > 2:
             raise FileNotFoundError('--proposer takes CONFIG [CHECKPOINT]')
         res = suite(args) if args.suite else run_part(args)
-    except (FileNotFoundError, CheckpointError) as e:
+    except (FileNotFoundError, CheckpointError, ConfigError) as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
     print(table(res) if args.suite else json.dumps(res, indent=2), flush=True)

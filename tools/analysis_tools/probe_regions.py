@@ -21,7 +21,8 @@ import argparse
 import sys
 
 import torch
-from mmengine.config import DictAction
+
+from vlbert_e2e.utils.config_checks import CfgOptionsAction, explain_config_errors
 
 
 def ridge_r2(x: torch.Tensor, y: torch.Tensor, lam: float = 0.001) -> float:
@@ -117,13 +118,22 @@ def _centre_third(box: torch.Tensor) -> tuple:
     return round(x1 + w), round(y1 + h), round(x2 - w), round(y2 - h)
 
 
+def batch_count(value: str) -> int:
+    """``--batches``: a positive count, or -1 for the whole split."""
+    n = int(value)
+    if n == 0 or n < -1:
+        raise argparse.ArgumentTypeError(f'{value}: give a positive number, or -1 for all')
+    return n
+
+
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('--batches', type=int, default=-1,
-                   help='test batches to read (default: the whole test split)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--batches', type=batch_count, default=-1,
+                   help='test batches to read (-1, the default: the whole test split)')
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys, e.g. model.region_encoder.box_source=given')
     args = p.parse_args(argv)
     from mmengine.runner import Runner
@@ -136,14 +146,17 @@ def main(argv=None) -> None:
     try:
         cfg = load_config(args.config)
         merge_cfg_options(cfg, args.cfg_options)
+        if not cfg.get('test_dataloader'):
+            raise ValueError(f'{args.config} has no test_dataloader to read RoIs from')
         ckpt = load_checkpoint_file(args.checkpoint)  # CheckpointError names the file
-        model = MODELS.build(cfg.model).eval()
+        with explain_config_errors(cfg):
+            model = MODELS.build(cfg.model).eval()
+            loader = Runner.build_dataloader(dict(cfg.test_dataloader, num_workers=0,
+                                                  persistent_workers=False))
         apply_checkpoint(model, ckpt, args.checkpoint, False, hint=" (is it the config's?)")
     except (OSError, ValueError, KeyError) as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
-    loader = Runner.build_dataloader(dict(cfg.test_dataloader, num_workers=0,
-                                          persistent_workers=False))
     vecs = collect(model, loader, args.batches)
     if 'target' not in vecs or len(vecs['target']) < 20:
         print('error: fewer than 20 RoIs found; more --batches?', file=sys.stderr)

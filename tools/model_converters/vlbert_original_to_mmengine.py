@@ -21,7 +21,9 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from vlbert_e2e.utils.config_checks import CfgOptionsAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIGS = {  # hidden size -> config
@@ -42,7 +44,7 @@ def parse_args(argv=None):
     p.add_argument('--mvrc-background', choices=['first', 'last'], default='first',
                    help="MVRC class order: 'first' keeps the original's (Visual Genome, "
                         "background = 0); 'last' moves background last (mmdet order)")
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys')
     return p.parse_args(argv)
 

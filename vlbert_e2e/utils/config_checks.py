@@ -11,7 +11,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 
 class ConfigError(ValueError):
@@ -197,6 +197,22 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
         where = ', '.join(paths) if paths else bad.group(1)
         raise ConfigKeyError(f'unknown config key {where}: {cls_name or "the class"} takes '
                              f'no argument {bad.group(1)!r}') from e
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``DictAction`` for ``--cfg-options``, with an item that is not
+    ``key=value`` reported as a usage error (exit 2) instead of a traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        """Parse ``values`` as MMEngine does, after checking each holds a ``=``.
+
+        Raises:
+            SystemExit: (code 2, through ``parser.error``) an item without ``=``.
+        """
+        bad = [v for v in (values if isinstance(values, list) else [values]) if '=' not in v]
+        if bad:
+            parser.error(f'{option_string} takes key=value items, got {bad[0]!r}')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:

@@ -14,7 +14,8 @@ test: setup
 	OMP_NUM_THREADS=1 $(PY) -m pytest tests -q -p no:cacheprovider -n 2 --dist loadfile
 
 # Shapes data -> pretraining -> fine-tuning (load_from) -> evaluation -> pictures, curves ->
-# summary (offline). The ablation (fine-tuning from scratch as long): tools/run_demo.py --ablation
+# summary (offline), with the ablation recorded in docs/demo_ablation.json (fine-tuning from
+# scratch as long: tools/run_demo.py --ablation, or --ablation-only after a make demo)
 demo: setup
 	$(PY) tools/run_demo.py
 

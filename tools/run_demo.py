@@ -292,7 +292,7 @@ def recorded_ablation(rows: dict) -> None:
     try:
         with open(os.path.join(ROOT, ABLATION_RECORD)) as f:
             rec = json.load(f)
-        rows[f'scratch, {rec["iterations"]} it. (recorded)'] = rec['metrics']
+        rows[f'scratch {rec["iterations"]}it (recorded)'] = rec['metrics']  # 24 chars
     except (OSError, ValueError, KeyError) as e:
         print(f'no recorded ablation ({ABLATION_RECORD}: {e}); run tools/run_demo.py '
               '--ablation to measure it')
@@ -377,8 +377,8 @@ def summary(rows: dict, times: dict, total: float, answered: list, paths: list,
         print(f'val pictures answered right: {sum(right[:6])} of the first {len(right[:6])} '
               f'(two per question type), {sum(right)} of {len(right)}')
     if any(n.endswith('(recorded)') for n in names):
-        print(f'(recorded): the ablation as measured by tools/run_demo.py --ablation '
-              f'({ABLATION_RECORD}), not rerun here: it doubles the time')
+        print(f'(recorded): the ablation as measured by tools/run_demo.py --ablation or '
+              f'--ablation-only ({ABLATION_RECORD}), not rerun here: it doubles the time')
     for path in paths:
         print(f'pictures: {os.path.abspath(path)}')
     print('=' * 100)

@@ -18,7 +18,7 @@ def test_recorded_ablation_becomes_a_labelled_column(tmp_path, monkeypatch):
     monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
     rows = {'pretrained + fine-tuned': {'vqa/accuracy': 50.0}}
     run_demo.recorded_ablation(rows)
-    assert rows['scratch, 523 it. (recorded)'] == {'vqa/accuracy': 41.5}
+    assert rows['scratch 523it (recorded)'] == {'vqa/accuracy': 41.5}
 
 
 def test_missing_record_adds_no_column_and_says_how_to_measure(tmp_path, monkeypatch, capsys):

@@ -44,7 +44,7 @@ model = dict(
     # LayerNorm centres first (appearance_norm, as UNITER): without it the from-scratch
     # RoI features' common positive mean let AdamW switch 77% of this layer's ReLU units
     # off for good, and an object's colour, recoverable from its RoI feature (held-out
-    # R^2 0.86), was not from the embedding (0.02); tools/analysis_tools/probe_regions.py,
+    # R^2 0.80), was barely from the embedding (0.12); tools/analysis_tools/probe_regions.py,
     # README (the demo section)
     visual_embedding=dict(geometry_dim=64, dropout=0.1, appearance_norm='ln'),
     # 3 of MiniLM's 6 layers: 1.3-1.5 s instead of 1.5-1.7 s a step (README, recipes 7
@@ -121,8 +121,8 @@ test_evaluator = val_evaluator
 # the from-scratch detector, the heads and the RoI tokens' new embeddings learn 5x faster
 # than the pretrained language model; the visual embedding (a 576 -> 384 Linear + ReLU,
 # weights ~0.04) at the base lr: at 5x, AdamW's steps rewrote it within a few dozen
-# iterations and fine-tuning left an object's colour unrecoverable from its output
-# (held-out R^2 0.13, vs 0.51 at the base lr; probe_regions.py, README)
+# iterations and fine-tuning left little of an object's colour in its output (held-out
+# R^2 0.13, against 0.48 at the base lr; probe_regions.py, README)
 fast = dict(lr_mult=5.0)
 # fp32 everywhere: the README's numbers were measured so, and 'auto' would switch bf16
 # autocast on for CPUs with AVX512-BF16/AMX (this CI machine has them)

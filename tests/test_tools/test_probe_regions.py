@@ -87,3 +87,25 @@ def test_config_without_a_test_split_and_bad_batches_are_refused(tmp_path):
         r = subprocess.run([sys.executable, TOOL, CFG, 'x.pth', '--batches', bad],
                            capture_output=True, text=True, timeout=300, env=env)
         assert r.returncode == 2 and 'give a positive number, or -1 for all' in r.stderr
+
+
+def test_partial_load_probes_a_checkpoint_of_another_head_set(tmp_path):
+    # a pretraining checkpoint has MLM/MVRC heads where the fine-tuning config has others
+    from vlbert_e2e.registry import MODELS
+    from vlbert_e2e.utils.config_checks import load_config
+    from vlbert_e2e.utils.setup_env import register_all_modules
+    register_all_modules()
+    sd = MODELS.build(load_config(CFG).model).state_dict()
+    sd['heads.mlm.extra'] = torch.zeros(2)
+    ckpt = tmp_path / 'other_heads.pth'
+    torch.save({'state_dict': sd}, ckpt)
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
+    strict = subprocess.run([sys.executable, TOOL, CFG, str(ckpt)], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert strict.returncode == 2 and '--partial-load probes it anyway' in strict.stderr
+    partial = subprocess.run([sys.executable, TOOL, CFG, str(ckpt), '--partial-load'],
+                             capture_output=True, text=True, timeout=300, env=env)
+    # loaded; the fixture's six questions hold too few RoIs for the regression
+    assert partial.returncode == 2, partial.stderr
+    assert partial.stderr.strip().splitlines()[-1] == (
+        'error: fewer than 20 RoIs found; more --batches?')

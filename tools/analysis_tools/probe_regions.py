@@ -133,6 +133,10 @@ def main(argv=None) -> None:
     p.add_argument('checkpoint')
     p.add_argument('--batches', type=batch_count, default=-1,
                    help='test batches to read (-1, the default: the whole test split)')
+    p.add_argument('--partial-load', action='store_true',
+                   help="load a checkpoint of another head set (e.g. a pretraining one into "
+                        "the fine-tuning config): the model's own keys it lacks stay as "
+                        'built, logged')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys, e.g. model.region_encoder.box_source=given')
     args = p.parse_args(argv)
@@ -153,7 +157,8 @@ def main(argv=None) -> None:
             model = MODELS.build(cfg.model).eval()
             loader = Runner.build_dataloader(dict(cfg.test_dataloader, num_workers=0,
                                                   persistent_workers=False))
-        apply_checkpoint(model, ckpt, args.checkpoint, False, hint=" (is it the config's?)")
+        apply_checkpoint(model, ckpt, args.checkpoint, args.partial_load,
+                         hint=" (is it the config's? --partial-load probes it anyway)")
     except (OSError, ValueError, KeyError) as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)

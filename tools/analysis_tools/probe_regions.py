@@ -14,8 +14,9 @@ tokens' attention that lands on the object RoIs (the path by which a word can re
 them).
 
 Held-out R^2 (fit on 70 % of the distinct RoIs, scored on the rest); 1 = fully
-recoverable, 0 = no better than the mean. Written by hand: a linear probe in a few lines
-of torch (no library offers one over this model's stages).
+recoverable, 0 = no better than the mean. Written by hand: the ridge fit is a few lines
+of torch (scikit-learn's Ridge computes the same, but it is not one of the project's
+dependencies), and no library reads these stages of this model.
 """
 import argparse
 import sys

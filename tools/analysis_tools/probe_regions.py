@@ -78,14 +78,15 @@ def text_to_object_attention(seq) -> torch.Tensor:
     """(B', layers) share of each text token's attention (mean over heads and the row's
     text tokens) that lands on the object RoIs (the whole-image box excepted), for the
     B' rows with at least one object RoI."""
+    from vlbert_e2e.visualization.region_attention import query_to_regions
     rows = []
     for i in range(seq.hidden.shape[0]):
         pos = seq.roi_pos[i][seq.roi_pos[i] >= 0][1:]
         if not len(pos):
             continue
-        n = int(seq.text_len[i])
-        rows.append(torch.stack([a[i, :, :n][..., pos].sum(-1).mean()
-                                 for a in seq.attentions]))
+        att = torch.stack([a[i] for a in seq.attentions])  # (L, heads, T, T)
+        share = query_to_regions(att, range(int(seq.text_len[i])), pos)  # (L, heads, R)
+        rows.append(share.sum(-1).mean(1))
     return torch.stack(rows) if rows else torch.zeros(0, len(seq.attentions))
 
 

@@ -18,7 +18,7 @@ from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRETRAIN_CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py'
-CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-300i_shapes.py'
+CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py'
 DATA = 'data/shapes'
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
 from make_shapes_dataset import CAPTIONS_VERSION  # noqa: E402
@@ -292,8 +292,10 @@ def recorded_ablation(rows: dict) -> None:
     try:
         with open(os.path.join(ROOT, ABLATION_RECORD)) as f:
             rec = json.load(f)
+        if rec['config'] != CFG:  # measured on another recipe: not this demo's ablation
+            raise ValueError(f'recorded for {rec["config"]}, not {CFG}')
         rows[f'scratch {rec["iterations"]}it (recorded)'] = rec['metrics']  # 24 chars
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         print(f'no recorded ablation ({ABLATION_RECORD}: {e}); run tools/run_demo.py '
               '--ablation to measure it')
 

@@ -11,7 +11,7 @@ import pytest
 from vlbert_e2e.testing import ROOT
 
 DEMO_CFG = os.path.join(
-    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-300i_shapes.py')
+    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py')
 PRETRAIN_CFG = os.path.join(
     ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
 ENV = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',

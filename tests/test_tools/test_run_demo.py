@@ -14,11 +14,24 @@ def test_recorded_ablation_becomes_a_labelled_column(tmp_path, monkeypatch):
     import run_demo
     rec = tmp_path / 'ablation.json'
     rec.write_text(json.dumps(dict(command='tools/run_demo.py --ablation', iterations=523,
-                                   metrics={'vqa/accuracy': 41.5})))
+                                   config=run_demo.CFG, metrics={'vqa/accuracy': 41.5})))
     monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
     rows = {'pretrained + fine-tuned': {'vqa/accuracy': 50.0}}
     run_demo.recorded_ablation(rows)
     assert rows['scratch 523it (recorded)'] == {'vqa/accuracy': 41.5}
+
+
+def test_record_of_another_config_is_not_shown_as_this_demos_ablation(
+        tmp_path, monkeypatch, capsys):
+    import run_demo
+    rec = tmp_path / 'ablation.json'
+    rec.write_text(json.dumps(dict(iterations=508, config='configs/demo/old_recipe.py',
+                                   metrics={'vqa/accuracy': 60.0})))
+    monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
+    rows = {}
+    run_demo.recorded_ablation(rows)
+    assert rows == {}
+    assert 'recorded for configs/demo/old_recipe.py' in capsys.readouterr().out
 
 
 def test_missing_record_adds_no_column_and_says_how_to_measure(tmp_path, monkeypatch, capsys):

@@ -140,3 +140,22 @@ def test_object_tags_mix_class_name_embeddings_by_detector_probability():
     torch.testing.assert_close(out[0], circle)
     torch.testing.assert_close(out[1], 0.5 * circle + 0.25 * light + 0.25 * img)
     torch.testing.assert_close(out[2], img)
+
+
+def test_object_tag_dropout_replaces_tags_by_img_in_training_only():
+    """drop_prob: in training about that share of RoIs get [IMG] instead of their tag;
+    in eval every RoI keeps its tag; a probability outside [0, 1) is refused."""
+    from vlbert_e2e.models.vl_bert.object_tags import ObjectTagEmbedding
+    tags = ObjectTagEmbedding(['circle', 'square'], tokenizer='pkg://minilm-l6', drop_prob=0.5)
+    words = torch.nn.Embedding(30522, 8)
+    img = torch.randn(8)
+    prob = torch.tensor([[1., 0., 0.]]).repeat(2000, 1)  # every RoI: surely a circle
+    circle = words.weight[tags.ids[0, 0]]
+    torch.manual_seed(0)
+    out = tags.train()(prob, words, img)
+    is_img = torch.isclose(out, img.expand_as(out)).all(1)
+    assert 0.45 < is_img.float().mean() < 0.55
+    torch.testing.assert_close(out[~is_img], circle.expand(int((~is_img).sum()), -1))
+    assert torch.equal(tags.eval()(prob, words, img), circle.expand(2000, -1))
+    with pytest.raises(ValueError, match='drop_prob'):
+        ObjectTagEmbedding(['circle'], tokenizer='pkg://minilm-l6', drop_prob=1.0)

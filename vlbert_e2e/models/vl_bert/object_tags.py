@@ -23,12 +23,21 @@ class ObjectTagEmbedding(nn.Module):
         names: the detector's class names, in its label order (``C`` of them).
         tokenizer: HF tokenizer name or folder (``'pkg://minilm-l6'`` works) that
             splits each name into word pieces; a multi-piece name gets their mean.
+        drop_prob: in training, each RoI's tag is replaced by ``[IMG]`` with this
+            probability (tag dropout), so the encoder must also read what the tag
+            says from the RoI's appearance; 0 (default): always the tag.
+
+    Raises:
+        ValueError: no names, a name without word pieces, ``drop_prob`` outside [0, 1).
     """
 
-    def __init__(self, names: Sequence[str], tokenizer: str) -> None:
+    def __init__(self, names: Sequence[str], tokenizer: str, drop_prob: float = 0.0) -> None:
         super().__init__()
         if not names:
             raise ValueError('object_tags needs the class names')
+        if not 0.0 <= drop_prob < 1.0:
+            raise ValueError(f'object_tags: drop_prob must be in [0, 1), got {drop_prob}')
+        self.drop_prob = drop_prob
         tok = AutoTokenizer.from_pretrained(resolve_model_path(tokenizer))
         pieces = [tok(str(n), add_special_tokens=False)['input_ids'] for n in names]
         empty = [n for n, p in zip(names, pieces) if not p]
@@ -56,6 +65,10 @@ class ObjectTagEmbedding(nn.Module):
         names = (word_embeddings(self.ids) * self.weight[..., None]).sum(1)  # [C, H]
         prob = cls_prob.to(names.dtype)
         emb = prob[:, :-1] @ names + prob[:, -1:] * img_embedding
-        if is_image_box is not None:
-            emb = torch.where(is_image_box[:, None], img_embedding.expand_as(emb), emb)
+        plain = is_image_box
+        if self.training and self.drop_prob > 0:
+            drop = torch.rand(len(emb), device=emb.device) < self.drop_prob
+            plain = drop if plain is None else plain | drop
+        if plain is not None:
+            emb = torch.where(plain[:, None], img_embedding.expand_as(emb), emb)
         return emb

@@ -153,12 +153,25 @@ def scratch_opts(iters: int, base_iters: int) -> list:
     return opts
 
 
+def count(least: int):
+    """argparse type: an integer >= ``least`` (else a usage error, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = least - 1
+        if n < least:
+            raise argparse.ArgumentTypeError(f'expected an integer >= {least}, got {text!r}')
+        return n
+    return parse
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo', help='of the fine-tuned model')
-    p.add_argument('--pretrain-iters', type=int, default=None,
+    p.add_argument('--pretrain-iters', type=count(0), default=None,
                    help='override the pretraining length (0: fine-tune from scratch only)')
-    p.add_argument('--iters', type=int, default=None,
+    p.add_argument('--iters', type=count(1), default=None,
                    help='override the fine-tuning length (a quick look; schedule scaled)')
     p.add_argument('--ablation', action='store_true',
                    help='also fine-tune from scratch for as long as both stages took')
@@ -195,14 +208,15 @@ def main(argv=None):
         rows['pretrained'] = {f'pretrain/masked {k}': v['accuracy'] for k, v in fills.items()}
         extra_chance = {f'pretrain/masked {k}': (v['chance'], 'most frequent word')
                         for k, v in fills.items()}
+    pretrained = args.pretrain_iters != 0
     if args.iters:
         ft_opts += scratch_opts(args.iters, read_iters(CFG))
     times['fine-tune'], ckpt = train_stage(
         'stage 2: fine-tune from the pretrained checkpoint (detection + VQA + grounding)'
-        if ft_opts else 'fine-tune from scratch (detection + VQA + grounding)',
+        if pretrained else 'fine-tune from scratch (detection + VQA + grounding)',
         CFG, args.work_dir, ft_opts)
     logs.append((json_log(args.work_dir), 'fine-tuning'))
-    times['test'], rows['pretrained + fine-tuned' if ft_opts else 'fine-tuned'] = evaluate(
+    times['test'], rows['pretrained + fine-tuned' if pretrained else 'fine-tuned'] = evaluate(
         CFG, ckpt, args.work_dir)
     if args.ablation:
         ablation(args, times, rows, logs)

@@ -15,6 +15,7 @@ from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_al
 from vlbert_e2e.utils.config_checks import (
     CfgOptionsAction,
     ConfigError,
+    explain_build_errors,
     explain_config_errors,
     load_config,
     merge_cfg_options,
@@ -75,7 +76,8 @@ def run_test(args, cfg: Config) -> dict:
         cfg.default_hooks.setdefault('visualization', dict(type='VLVisualizationHook'))
         cfg.default_hooks.visualization.update(draw=True, test_out_dir=args.show_dir)
     prepare_cpu_distributed(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else VLRunner.from_cfg(cfg)
+    with explain_build_errors(cfg):
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else VLRunner.from_cfg(cfg)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

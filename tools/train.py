@@ -21,6 +21,7 @@ from vlbert_e2e.utils import (
 from vlbert_e2e.utils.config_checks import (
     CfgOptionsAction,
     ConfigError,
+    explain_build_errors,
     explain_config_errors,
     load_config,
     merge_cfg_options,
@@ -94,8 +95,9 @@ def main(argv=None):
     try:
         cfg = build_cfg(args)
         prepare_cpu_distributed(cfg)
-        with explain_config_errors(cfg):
+        with explain_build_errors(cfg):
             runner = RUNNERS.build(cfg) if 'runner_type' in cfg else VLRunner.from_cfg(cfg)
+        with explain_config_errors(cfg):
             runner.train()
     except (ConfigError, CheckpointError) as e:  # bad input: one line, exit code 2
         print(f'error: {e}', file=sys.stderr)

@@ -38,6 +38,10 @@ CASES = {
     'train: argument the class does not take': (
         ['tools/train.py', CFG, '--work-dir', '{tmp}/w', '--cfg-options', '+model.vl_bert.foo=1'],
         "unknown config key model.vl_bert.foo: VLBert takes no argument 'foo'"),
+    'train: a value the model refuses (ValueError while building)': (
+        ['tools/train.py', CFG, '--work-dir', '{tmp}/w', '--cfg-options',
+         'model.region_encoder.box_source=givn'],
+        "a config value was refused while building: box_source must be one of"),
     'train: missing resume checkpoint': (['tools/train.py', CFG, '--resume', '/no/ckpt.pth'],
                                          'checkpoint /no/ckpt.pth: no such file'),
     'train: bad launcher': (['tools/train.py', CFG, '--launcher', 'mpii'],

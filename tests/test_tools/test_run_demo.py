@@ -70,3 +70,15 @@ def test_ablation_only_refuses_malformed_records_before_training(tmp_path):
     (tmp_path / 'test_metrics.json').write_text('[1, 2]')
     with pytest.raises(ValueError, match='not a metrics dict'):
         run_demo.finished_run(str(tmp_path))
+
+
+def test_bad_stage_lengths_are_usage_errors_before_anything_runs():
+    """--iters below 1 or --pretrain-iters below 0 exit 2 at once (no pretraining first)."""
+    for argv in (['--iters', '-5'], ['--iters', '0'], ['--pretrain-iters', '-1'],
+                 ['--iters', 'many']):
+        r = subprocess.run([sys.executable, TOOL] + argv, capture_output=True, text=True,
+                           timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        assert r.returncode == 2, argv
+        assert r.stderr.strip().splitlines()[-1].endswith(
+            f"expected an integer >= {0 if argv[0] == '--pretrain-iters' else 1}, "
+            f"got {argv[1]!r}"), r.stderr

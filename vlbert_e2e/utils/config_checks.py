@@ -199,6 +199,28 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
                              f'no argument {bad.group(1)!r}') from e
 
 
+@contextmanager
+def explain_build_errors(cfg: Config) -> Iterator[None]:
+    """Around building a runner (its model and what it builds at once) from ``cfg``:
+    :func:`explain_config_errors`, and a ``ValueError`` a constructor raises on a value
+    it refuses (``drop_prob=1.5``) as a one-line :class:`ConfigError`. Only around the
+    build: a ``ValueError`` while training or testing is no config error.
+
+    Raises:
+        ConfigKeyError: see :func:`explain_config_errors`.
+        ConfigError: from a plain ``ValueError`` raised inside the ``with`` block
+            (its subclasses pass unchanged).
+    """
+    try:
+        with explain_config_errors(cfg):
+            yield
+    except ValueError as e:
+        if type(e) is not ValueError:  # ours (ConfigError, CheckpointError, ...) say more
+            raise
+        msg = ' '.join(str(e).split()) or type(e).__name__
+        raise ConfigError(f'a config value was refused while building: {msg}') from e
+
+
 class CfgOptionsAction(DictAction):
     """MMEngine's ``DictAction`` for ``--cfg-options``, with an item that is not
     ``key=value`` reported as a usage error (exit 2) instead of a traceback."""

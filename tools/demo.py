@@ -150,6 +150,10 @@ def check_args(args) -> None:
         raise InferenceError(f'unknown task {args.task!r}; choose from {", ".join(TASKS)}')
     if args.show_attention and args.task == 'detect':
         raise InferenceError('--show-attention is not for task detect (no text asks)')
+    from vlbert_e2e.datasets.transforms.text_encoding import is_blank
+    if args.questions is None and args.task != 'detect' and is_blank(args.text):
+        # the inferencer says the same, but only after the model has loaded
+        raise InferenceError(f'task {args.task!r} needs a non-empty --text')
     for name in ('batch_size', 'montage_size', 'montage_cols'):
         if getattr(args, name) < 1:
             raise InferenceError(f'--{name.replace("_", "-")} must be at least 1')

@@ -57,6 +57,9 @@ CASES = {
     'demo: missing image': (['tools/demo.py', '/no/img.jpg', '--config', CFG, '--checkpoint',
                              '{tmp}/ckpt.pth', '--task', 'vqa', '--text', 'q'],
                             'image file not found: /no/img.jpg'),
+    'demo: blank --text (refused before the model loads)': (
+        ['tools/demo.py', '{tmp}/imgs', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+         '--task', 'vqa', '--text', '  '], "task 'vqa' needs a non-empty --text"),
     'demo: bad task': (['tools/demo.py', '/no/img.jpg', '--config', CFG, '--checkpoint',
                         '{tmp}/ckpt.pth', '--task', 'vqaa', '--text', 'q'],
                        "unknown task 'vqaa'; choose from vqa, ground, fill, detect"),

@@ -39,6 +39,22 @@ def test_label_text_is_at_least_10_px_high(side):
     assert label_px <= 60 and legend_px <= 60  # and not absurd
 
 
+def test_chosen_box_label_does_not_cover_the_detection_label_of_the_same_box():
+    """A grounded box is usually one of the detections: its label sits at the box's
+    bottom, the detection's at its top, two separate dark label backgrounds."""
+    img = np.zeros((160, 160, 3), np.uint8)
+    img[:] = BLUE
+    box = [40, 0, 120, 100]  # touching the top edge, where the labels used to collide
+    pic = draw_answer(img, [(box, 'square 0.60')], chosen=(box, 'the red square 0.32'))
+    s = display_scale(160, 160)
+    dark = (pic < 100).all(-1)[:round(160 * s)]  # label background (not the red edge)
+    rows = np.flatnonzero(dark[:, round(44 * s):round(100 * s)].sum(1) > 10)
+    assert len(rows)
+    runs = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)  # label backgrounds
+    assert len(runs) == 2, [(r[0], r[-1]) for r in runs]
+    assert runs[0][0] < 10 * s and runs[1][-1] <= 100 * s + 2 and runs[1][0] > 50 * s
+
+
 def test_truth_line_marks_right_and_wrong():
     img = np.full((160, 160, 3), 128, np.uint8)
     right = draw_answer(img, lines=['how many?', '-> 3'], truth='3', right=True)

@@ -50,5 +50,6 @@ def draw_answer(image: np.ndarray, detections: Sequence[Tuple[Sequence[float], s
     n = len(detections)
     draw_labelled_boxes(vis, boxes[:n], [lab for _, lab in detections], DETECTION_COLOR, font)
     if chosen is not None:
-        draw_labelled_boxes(vis, boxes[n:], [chosen[1]], CHOSEN_COLOR, font)
+        # usually one of the detections: its label goes to the bottom, not over theirs
+        draw_labelled_boxes(vis, boxes[n:], [chosen[1]], CHOSEN_COLOR, font, bottom=True)
     return vis.get_image()

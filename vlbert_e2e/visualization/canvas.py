@@ -83,16 +83,21 @@ def with_legend(img: np.ndarray, lines: Sequence[str], font: int,
 
 
 def draw_labelled_boxes(vis: DetLocalVisualizer, boxes: np.ndarray, labels: Sequence[str],
-                        color, font: int) -> None:
+                        color, font: int, bottom: bool = False) -> None:
     """Outline ``boxes`` (``(N, 4)`` px) in ``color``; each label in white on a dark
-    background at its box's corner, mmdet's area-adaptive scale floored."""
+    background at its box's top-left corner (``bottom``: bottom-left, inside the box,
+    so a second label of the same box does not cover the first), mmdet's
+    area-adaptive scale floored."""
     if len(boxes) == 0:
         return
     vis.draw_bboxes(boxes, edge_colors=color, line_widths=max(2, font // 6), alpha=0.9)
     scales = _get_adaptive_scales((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
-    vis.draw_texts(list(labels), boxes[:, :2] + 2,
-                   font_sizes=[int(font * s) for s in scales.clip(MIN_LABEL_SCALE)],
-                   colors='white', bboxes=[LABEL_BG] * len(boxes))
+    sizes = [int(font * s) for s in scales.clip(MIN_LABEL_SCALE)]
+    at = boxes[:, :2] + 2
+    if bottom:  # the text's top a line (+ the background's pad) above the bottom edge
+        at = np.stack([at[:, 0], np.maximum(at[:, 1], boxes[:, 3] - 1.6 * np.array(sizes))], 1)
+    vis.draw_texts(list(labels), at, font_sizes=sizes, colors='white',
+                   bboxes=[LABEL_BG] * len(boxes))
 
 
 def montage(pictures: Sequence[np.ndarray], cols: int = 4, gap: int = 8) -> np.ndarray:

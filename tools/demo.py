@@ -92,24 +92,26 @@ def read_questions(path: str, task: str) -> list:
     from vlbert_e2e.apis import InferenceError
     if not os.path.isfile(path):
         raise FileNotFoundError(f'questions file not found: {path}')
+    from vlbert_e2e.utils.json_lines import read_json_lines
     with open(path) as f:
         raw = f.read()
-    try:
-        records = json.loads(raw) if raw.lstrip().startswith('[') else [
-            json.loads(line) for line in raw.splitlines() if line.strip()]
-    except json.JSONDecodeError as e:
+    try:  # each record with where it is: 'record i' of a list, 'line N' of JSON lines
+        records = ([(f'record {i}', r) for i, r in enumerate(json.loads(raw))]
+                   if raw.lstrip().startswith('[') else
+                   [(f'line {no}', r) for no, r in read_json_lines(path)])
+    except ValueError as e:  # json's JSONDecodeError, or read_json_lines' naming the line
         raise InferenceError(f'{path} is neither a JSON list nor JSON lines: {e}') from None
     items = []
-    for i, r in enumerate(records):
+    for i, r in records:
         if not isinstance(r, dict) or not isinstance(r.get('image'), str):
-            raise InferenceError(f'{path} record {i}: needs an "image" path, got {r!r:.80}')
+            raise InferenceError(f'{path} {i}: needs an "image" path, got {r!r:.80}')
         if not os.path.isfile(r['image']):
-            raise FileNotFoundError(f'{path} record {i}: image file not found: {r["image"]}')
+            raise FileNotFoundError(f'{path} {i}: image file not found: {r["image"]}')
         item = dict(image=r['image'], task=r.get('task', task),
                     text=r.get('question', r.get('text')),
                     id=str(r.get('id', os.path.splitext(os.path.basename(r['image']))[0])))
         if item['task'] != 'detect' and not isinstance(item['text'], str):
-            raise InferenceError(f'{path} record {i}: needs a "question" (or "text")')
+            raise InferenceError(f'{path} {i}: needs a "question" (or "text")')
         if r.get('answer') is not None:
             item['answer'] = str(r['answer'])
         items.append(item)

@@ -180,7 +180,14 @@ def test_demo_cli_writes_files_and_fails_in_one_line(tiny_vl_checkpoint, tmp_pat
     assert json.load(open(tmp_path / '000001.json'))['answer'] in ('yes', 'no', '2')
     assert (tmp_path / '000001.jpg').stat().st_size > 0
     demo = runpy.run_path(os.path.join(ROOT, 'tools/demo.py'))  # the rest in-process
-    for args, msg in (([str(tmp_path / 'missing.png'), '--task', 'vqa', '--text', 'q'],
+    good = json.dumps(dict(image=IMG, question='how many?'))
+    (tmp_path / 'bad_line.jsonl').write_text(good + '\n{"image": oops}\n')
+    (tmp_path / 'no_image.jsonl').write_text(good + '\n\n' + json.dumps(dict(question='q')))
+    for args, msg in (
+            (['--questions', str(tmp_path / 'bad_line.jsonl')], 'bad_line.jsonl, line 2: not JSON'),
+            (['--questions', str(tmp_path / 'no_image.jsonl')],
+             'no_image.jsonl line 3: needs an "image" path'),
+            ([str(tmp_path / 'missing.png'), '--task', 'vqa', '--text', 'q'],
                        'image file not found'),
                       ([IMG, '--task', 'nope', '--text', 'q'], 'unknown task'),
                       ([IMG, '--task', 'vqa', '--text', ''], 'non-empty --text'),

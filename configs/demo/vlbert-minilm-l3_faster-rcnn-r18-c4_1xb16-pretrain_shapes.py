@@ -42,6 +42,7 @@ captions = dict(type='ConceptualCaptionsDataset', data_root=data_root,
 corpus = dict(type='TextCorpusDataset', data_root=data_root, ann_file='corpus.txt',
               tokenizer=tokenizer, min_pieces=24, pipeline=text_pipeline)
 
+# object tags with tag dropout as in fine-tuning (inherited; the README's run used it)
 model = dict(
     # the captions' boxes are the RoIs; the detector trains on them (det_* losses)
     region_encoder=dict(box_source='given'),

@@ -153,25 +153,13 @@ def scratch_opts(iters: int, base_iters: int) -> list:
     return opts
 
 
-def count(least: int):
-    """argparse type: an integer >= ``least`` (else a usage error, exit 2)."""
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            n = least - 1
-        if n < least:
-            raise argparse.ArgumentTypeError(f'expected an integer >= {least}, got {text!r}')
-        return n
-    return parse
-
-
 def main(argv=None):
+    from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo', help='of the fine-tuned model')
-    p.add_argument('--pretrain-iters', type=count(0), default=None,
+    p.add_argument('--pretrain-iters', type=int_at_least(0), default=None,
                    help='override the pretraining length (0: fine-tune from scratch only)')
-    p.add_argument('--iters', type=count(1), default=None,
+    p.add_argument('--iters', type=int_at_least(1), default=None,
                    help='override the fine-tuning length (a quick look; schedule scaled)')
     p.add_argument('--ablation', action='store_true',
                    help='also fine-tune from scratch for as long as both stages took')
@@ -190,7 +178,8 @@ def main(argv=None):
             if k != 'captions'])
     pre_dir = args.work_dir + '_pretrain'
     ft_opts, logs, extra_chance = [], [], {}
-    if args.pretrain_iters != 0:
+    pretrained = args.pretrain_iters != 0
+    if pretrained:
         opts = iters_opts(args.pretrain_iters) if args.pretrain_iters else []
         times['pretrain'], pre_ckpt = train_stage(
             'stage 1: pretrain on captions + corpus (MLM with visual clues, masked RoI '
@@ -208,7 +197,6 @@ def main(argv=None):
         rows['pretrained'] = {f'pretrain/masked {k}': v['accuracy'] for k, v in fills.items()}
         extra_chance = {f'pretrain/masked {k}': (v['chance'], 'most frequent word')
                         for k, v in fills.items()}
-    pretrained = args.pretrain_iters != 0
     if args.iters:
         ft_opts += scratch_opts(args.iters, read_iters(CFG))
     times['fine-tune'], ckpt = train_stage(

@@ -80,5 +80,5 @@ def test_bad_stage_lengths_are_usage_errors_before_anything_runs():
                            timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS='ignore'))
         assert r.returncode == 2, argv
         assert r.stderr.strip().splitlines()[-1].endswith(
-            f"expected an integer >= {0 if argv[0] == '--pretrain-iters' else 1}, "
-            f"got {argv[1]!r}"), r.stderr
+            f"{argv[1]} is not an integer >= {0 if argv[0] == '--pretrain-iters' else 1}"
+        ), r.stderr

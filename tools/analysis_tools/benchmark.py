@@ -32,7 +32,7 @@ from vlbert_e2e.benchmarking import (
 )
 from vlbert_e2e.engine.optimizers.autocast_optim_wrapper import native_bf16
 from vlbert_e2e.utils import CheckpointError, check_checkpoint_file, register_all_modules
-from vlbert_e2e.utils.config_checks import CfgOptionsAction, ConfigError
+from vlbert_e2e.utils.config_checks import CfgOptionsAction, ConfigError, int_at_least
 from vlbert_e2e.utils.device import device_problem
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -41,21 +41,7 @@ BASE_OPTS = ['model.vl_bert.pretrained=None', 'model.region_encoder.box_source=g
 PARTS = ('encoder', 'e2e', 'data', 'inference', 'optimizer')
 PROPOSER = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'  # the proposer route
 
-
-def _int_at_least(low: int):
-    def parse(value: str) -> int:
-        try:
-            n = int(value)
-        except ValueError:
-            n = low - 1
-        if n < low:
-            raise argparse.ArgumentTypeError(
-                f'{value} is not an integer >= {low}')
-        return n
-    return parse
-
-
-positive_int, non_negative_int = _int_at_least(1), _int_at_least(0)
+positive_int, non_negative_int = int_at_least(1), int_at_least(0)
 
 
 def parse_args(argv=None):

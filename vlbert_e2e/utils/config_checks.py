@@ -5,6 +5,7 @@ MMEngine lacks them: ``Config.merge_from_dict`` silently adds a mistyped
 fails deep inside, and a registry build reports an unexpected argument by class, not by
 config key. Hand-written here, used by ``tools/train.py`` and ``tools/test.py``.
 """
+import argparse
 import difflib
 import inspect
 import re
@@ -219,6 +220,20 @@ def explain_build_errors(cfg: Config) -> Iterator[None]:
             raise
         msg = ' '.join(str(e).split()) or type(e).__name__
         raise ConfigError(f'a config value was refused while building: {msg}') from e
+
+
+def int_at_least(low: int):
+    """argparse ``type``: an integer >= ``low``; anything else is a usage error (exit 2,
+    ``'<value> is not an integer >= <low>'``)."""
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = low - 1
+        if n < low:
+            raise argparse.ArgumentTypeError(f'{value} is not an integer >= {low}')
+        return n
+    return parse
 
 
 class CfgOptionsAction(DictAction):

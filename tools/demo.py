@@ -49,7 +49,8 @@ def parse_args(argv=None):
                                   '[MASK] (fill)')
     p.add_argument('--out-dir', default='outputs/demo')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--score-thr', type=float, default=0.3,
+                   help='draw detections scoring at least this (0-1)')
     p.add_argument('--batch-size', type=int, default=4,
                    help='pictures per model call; pictures of other sizes are padded to '
                         "the batch's largest, as in tools/test.py, which can move the "
@@ -159,6 +160,8 @@ def check_args(args) -> None:
     for name in ('batch_size', 'montage_size', 'montage_cols'):
         if getattr(args, name) < 1:
             raise InferenceError(f'--{name.replace("_", "-")} must be at least 1')
+    if not 0.0 <= args.score_thr <= 1.0:  # a detection score is a probability
+        raise InferenceError(f'--score-thr must be in [0, 1], got {args.score_thr}')
 
 
 def prepare(args):

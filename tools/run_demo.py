@@ -23,7 +23,7 @@ DATA = 'data/shapes'
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
 from make_shapes_dataset import CAPTIONS_VERSION  # noqa: E402
 
-DATA_SETTINGS = dict(num_train=1200, num_val=100, size=160, seed=0,
+DATA_SETTINGS = dict(num_train=1200, num_val=100, size=160, seed=0, labels='shape',
                      captions=CAPTIONS_VERSION)
 # The ablation (fine-tuning from scratch as long as both stages) doubles the demo's time,
 # so `make demo` prints the one measured with `tools/run_demo.py --ablation`, labelled as

@@ -22,6 +22,7 @@ from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['vlbert_e2e.engine'])
@@ -55,3 +56,6 @@ VISBACKENDS = Registry(
     'vis_backend', parent=MMENGINE_VISBACKENDS, locations=['vlbert_e2e.visualization'])
 LOG_PROCESSORS = Registry(
     'log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=['vlbert_e2e.engine'])
+# weight initializers (``init_cfg``): MMEngine's, found from this scope without MMEngine's
+# "Failed to search registry with scope" warning at every model build
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS)

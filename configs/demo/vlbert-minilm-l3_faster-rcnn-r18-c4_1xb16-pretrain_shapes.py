@@ -44,8 +44,10 @@ corpus = dict(type='TextCorpusDataset', data_root=data_root, ann_file='corpus.tx
 
 # object tags with tag dropout as in fine-tuning (inherited; the README's run used it)
 model = dict(
-    # the captions' boxes are the RoIs; the detector trains on them (det_* losses)
-    region_encoder=dict(box_source='given'),
+    # the captions' boxes are the RoIs; the detector trains on them (det_* losses) and
+    # gives its class distribution on the unmasked picture (the MVRC targets; the object
+    # tags need it too, but the targets must not depend on them)
+    region_encoder=dict(box_source='given', need_cls_dist=True),
     heads=dict(_delete_=True,
                mlm=dict(type='MLMHead'),
                mvrc=dict(type='MVRCHead', num_classes=len(classes) + 1)),  # + background

@@ -71,3 +71,9 @@ def test_coco_instances_become_given_boxes_and_detector_targets(tmp_path):
     assert ds.get_data_info(0)['instances'] == [
         dict(bbox=[10, 20, 40, 60], bbox_label=1, ignore_flag=0)]  # category 7 sorts second
     assert ds.get_data_info(2)['instances'] == []  # image 2 has no box in that file
+    # the configured classes must be the file's categories, in id order: labels are
+    # category indices, so another label set would be learnt under the wrong names
+    assert len(_dataset(instances_file=str(path), metainfo=dict(classes=('a', 'b')))) == 6
+    with pytest.raises(ValueError, match=r"instances.json: its categories \['a', 'b'\] are "
+                                         r"not the classes of the config \['circle'"):
+        _dataset(instances_file=str(path), metainfo=dict(classes=('circle', 'square')))

@@ -74,6 +74,9 @@ CASES = {
     'demo: --show-attention with detect': (
         ['tools/demo.py', '{tmp}/imgs', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
          '--task', 'detect', '--show-attention'], '--show-attention is not for task detect'),
+    'demo: --score-thr outside [0, 1]': (
+        ['tools/demo.py', '{tmp}/imgs', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
+         '--task', 'detect', '--score-thr', '7'], '--score-thr must be in [0, 1], got 7.0'),
     'webui: bad port': (['tools/webui.py', '--config', CFG, '--checkpoint', '{tmp}/ckpt.pth',
                          '--port', '99999'], '--port 99999 is not a TCP port'),
     'model converter: output is the source': (

@@ -29,9 +29,29 @@ COLORS = {'red': (40, 40, 220), 'green': (40, 180, 40), 'blue': (220, 80, 30),
           'yellow': (30, 220, 230)}
 
 
-def category_id(o) -> int:
-    """COCO-style category id (from 1) of an object: its shape."""
-    return SHAPES.index(o['shape']) + 1
+# The detector's label sets: 'shape' (3 classes) or 'colour-shape' (12: 'red circle',
+# ...), attribute + object labels as the Visual Genome detectors VL-BERT's features come
+# from (BUTD, arXiv 1707.07998, predicts attributes beside each class): the box head then
+# has to tell colours apart, so the RoI features keep them (README: the demo section).
+LABEL_SETS = ('shape', 'colour-shape')
+
+
+def class_names(labels: str) -> tuple:
+    """The category names, in category-id order, of a label set (``LABEL_SETS``)."""
+    if labels == 'shape':
+        return SHAPES
+    return tuple(f'{c} {s}' for c in COLORS for s in SHAPES)
+
+
+def category_id(o, labels: str) -> int:
+    """COCO-style category id (from 1) of an object under a label set."""
+    name = o['shape'] if labels == 'shape' else f'{o["color"]} {o["shape"]}'
+    return class_names(labels).index(name) + 1
+
+
+def categories(labels: str) -> list:
+    """COCO ``categories`` of a label set."""
+    return [dict(id=i + 1, name=n) for i, n in enumerate(class_names(labels))]
 
 
 def _overlap(a, b) -> float:
@@ -153,19 +173,19 @@ def write_split(root, split, n, size, rng, first_id, state):
             state['ann_id'] += 1
             o['ann_id'] = state['ann_id']
             anns.append(dict(id=o['ann_id'], image_id=image_id, iscrowd=0,
-                             category_id=category_id(o),
+                             category_id=category_id(o, state['labels']),
                              bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1)))
             exprs = referring_expressions(o, objs)
             if exprs:
                 state['refs'].append(dict(
                     ref_id=o['ann_id'], ann_id=o['ann_id'], image_id=image_id,
-                    category_id=category_id(o), split=split, file_name=name,
+                    category_id=category_id(o, state['labels']), split=split, file_name=name,
                     sent_ids=[o['ann_id'] * 10 + j for j in range(len(exprs))],
                     sentences=[dict(raw=e, sent=e, tokens=e.split(), sent_id=o['ann_id'] * 10 + j)
                                for j, e in enumerate(exprs)]))
         captions.append(dict(image=name, caption=caption(objs, size),
                              boxes=[o['box'] for o in objs],
-                             labels=[category_id(o) - 1 for o in objs]))
+                             labels=[category_id(o, state['labels']) - 1 for o in objs]))
         for j, (q, a, atype) in enumerate(questions_for(objs, rng)):
             qid = image_id * 100 + j
             questions.append(dict(image_id=image_id, question=q, question_id=qid))
@@ -174,8 +194,7 @@ def write_split(root, split, n, size, rng, first_id, state):
                 question_type=' '.join(q.split()[:2]), multiple_choice_answer=a,
                 answers=[dict(answer=a, answer_confidence='yes', answer_id=i + 1)
                          for i in range(10)]))
-    cats = [dict(id=i + 1, name=n) for i, n in enumerate(SHAPES)]
-    coco = dict(images=images, annotations=anns, categories=cats)
+    coco = dict(images=images, annotations=anns, categories=categories(state['labels']))
     with open(os.path.join(root, f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
     state['images'] += images
@@ -213,6 +232,8 @@ def main(argv=None):
     p.add_argument('--num-val', type=int, default=100)
     p.add_argument('--size', type=int, default=160)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--labels', choices=LABEL_SETS, default='shape',
+                   help="the detector's classes: the shape (3), or colour and shape (12)")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     try:
@@ -220,7 +241,7 @@ def main(argv=None):
         os.makedirs(os.path.join(args.out, 'refcoco'), exist_ok=True)
     except OSError as e:
         sys.exit(f'error: cannot create the output folder {args.out}: {e}')
-    state = dict(ann_id=0, refs=[], images=[], anns=[])
+    state = dict(ann_id=0, refs=[], images=[], anns=[], labels=args.labels)
     train_qa = write_split(args.out, 'train', args.num_train, args.size, rng, 1, state)
     write_split(args.out, 'val', args.num_val, args.size, rng, 1 + args.num_train, state)
     answers = sorted({a['multiple_choice_answer'] for a in train_qa})
@@ -230,13 +251,14 @@ def main(argv=None):
         pickle.dump(state['refs'], f)
     with open(os.path.join(args.out, 'refcoco', 'instances.json'), 'w') as f:
         json.dump(dict(images=state['images'], annotations=state['anns'],
-                       categories=[dict(id=i + 1, name=n) for i, n in enumerate(SHAPES)]), f)
+                       categories=categories(args.labels)), f)
     with open(os.path.join(args.out, 'corpus.txt'), 'w') as f:
         f.write(corpus())
     write_demo_images(args.out, args.size, rng)
     with open(os.path.join(args.out, 'settings.json'), 'w') as f:  # what made this data
         json.dump(dict(num_train=args.num_train, num_val=args.num_val, size=args.size,
-                       seed=args.seed, captions=CAPTIONS_VERSION), f)
+                       seed=args.seed, labels=args.labels,
+                       captions=CAPTIONS_VERSION), f)
     n_refs = sum(len(r['sentences']) for r in state['refs'])
     print(f'shapes data set in {args.out}: {args.num_train} train / {args.num_val} val images, '
           f'{len(state["anns"])} objects, {len(train_qa)} train questions, '

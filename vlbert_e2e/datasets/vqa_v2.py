@@ -65,7 +65,8 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             without area or on an image its ``images`` lack.
 
     Raises:
-        ValueError: ``answer_vocab`` repeats an answer.
+        ValueError: ``answer_vocab`` repeats an answer; the category names of
+            ``instances_file`` (by id) differ from ``metainfo['classes']``, where given.
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
@@ -98,7 +99,15 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
         file's ``images`` lack, is a bad record (raised, or skipped and counted)."""
         path = self._path(self.instances_file)
         coco = self._load_json(path)
-        cats = sorted(c['id'] for c in coco.get('categories', []))
+        categories = sorted(coco.get('categories', []), key=lambda c: c['id'])
+        names = [c.get('name') for c in categories]
+        classes = self.metainfo.get('classes')
+        if classes is not None and names != list(classes):
+            # labels are category indices: another label set would be learnt silently
+            # under the configured names (mmdet's CocoDataset drops them instead)
+            raise ValueError(f'{path}: its categories {names} are not the classes of the '
+                             f'config {list(classes)}')
+        cats = [c['id'] for c in categories]
         out = {img['id']: [] for img in coco.get('images', [])}
         for a in coco['annotations']:
             where = f'{path}, annotation {a.get("id")}'

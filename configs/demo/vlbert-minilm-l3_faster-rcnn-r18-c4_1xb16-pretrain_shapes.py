@@ -36,6 +36,7 @@ text_pipeline = [
 captions = dict(type='ConceptualCaptionsDataset', data_root=data_root,
                 ann_file='captions_train.jsonl', data_prefix=dict(img='images/'),
                 on_bad_sample='raise', pipeline=cc_pipeline,
+                metainfo=dict(classes=classes),  # labels outside them: a bad record
                 # the boxes' labels train the detector; the masked RoIs' targets are the
                 # detector's class distribution on the unmasked picture (the paper's)
                 labels_as_targets=False)

@@ -66,3 +66,19 @@ def test_text_corpus_packs_lines_to_min_pieces():
     assert texts[0].startswith('The quick') and texts[0].endswith('forests.')
     assert texts[1].startswith('Every morning')  # never packed across documents
     assert texts[4].startswith('Children')
+
+
+def test_labels_outside_the_configured_classes_are_bad_records():
+    """With ``metainfo.classes``, a box label that is not a class index names its line
+    (a manifest of another label set would fail deep in the detector's loss, or train
+    under the wrong names); labels inside them load."""
+    ds = ConceptualCaptionsDataset(data_root=CC, ann_file='manifest.jsonl',
+                                   data_prefix=dict(img='images/'), pipeline=[],
+                                   metainfo=dict(classes=('square', 'circle')))
+    assert ds.get_data_info(0)['instances'][0]['bbox_label'] == 1
+    with pytest.raises(BadSampleError, match=r"manifest.jsonl, line 1: malformed record .*"
+                                             r"labels \[1, 0\] are not indices of the 1 "
+                                             r"classes \['square'\]"):
+        ConceptualCaptionsDataset(data_root=CC, ann_file='manifest.jsonl',
+                                  data_prefix=dict(img='images/'), pipeline=[],
+                                  on_bad_sample='raise', metainfo=dict(classes=('square',)))

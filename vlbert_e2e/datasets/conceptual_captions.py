@@ -31,7 +31,10 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
       ``{"image": path, "caption": str, "boxes"?: [[x1,y1,x2,y2]...],
       "labels"?: [int...], "cls_dist"?: [[p...]...]}`` a line; ``image`` is relative
       to ``data_prefix['img']``. Boxes become mmdet ``instances`` (read by mmdet's
-      ``LoadAnnotations``); they are the sample's given RoIs.
+      ``LoadAnnotations``); they are the sample's given RoIs. With
+      ``metainfo=dict(classes=...)``, a label that is not an index of those classes
+      makes the record malformed (the detector's loss would fail on it, or learn it
+      under another name).
 
     Args:
         ann_file: the TSV, the img2dataset folder or the JSON-lines manifest (above).
@@ -117,6 +120,10 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
                 if any(len(b) != 4 for b in boxes):
                     raise ValueError('every box must be [x1, y1, x2, y2]')
                 labels = [int(v) for v in item.get('labels') or [0] * len(boxes)]
+                classes = self._metainfo.get('classes')
+                if classes and any(not 0 <= lab < len(classes) for lab in labels):
+                    raise ValueError(f'labels {labels} are not indices of the '
+                                     f'{len(classes)} classes {list(classes)}')
                 # mmdet's instance format, read by mmdet's LoadAnnotations
                 rec['instances'] = [dict(bbox=b, bbox_label=lab, ignore_flag=0)
                                     for b, lab in zip(boxes, labels)]

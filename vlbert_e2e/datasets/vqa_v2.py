@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
 from vlbert_e2e.registry import DATASETS
+from vlbert_e2e.utils.config_checks import ConfigError
 
 from .record_checker import RecordChecker, resolve
 from .skipped_samples import SkipsBadTestSamples
@@ -65,8 +66,9 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             without area or on an image its ``images`` lack.
 
     Raises:
-        ValueError: ``answer_vocab`` repeats an answer; the category names of
-            ``instances_file`` (by id) differ from ``metainfo['classes']``, where given.
+        ValueError: ``answer_vocab`` repeats an answer.
+        ConfigError: (a ``ValueError``) the category names of ``instances_file`` (by
+            id) differ from ``metainfo['classes']``, where given.
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
@@ -105,8 +107,8 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
         if classes is not None and names != list(classes):
             # labels are category indices: another label set would be learnt silently
             # under the configured names (mmdet's CocoDataset drops them instead)
-            raise ValueError(f'{path}: its categories {names} are not the classes of the '
-                             f'config {list(classes)}')
+            raise ConfigError(f'{path}: its categories {names} are not the classes of the '
+                              f'config {list(classes)}')
         cats = [c['id'] for c in categories]
         out = {img['id']: [] for img in coco.get('images', [])}
         for a in coco['annotations']:

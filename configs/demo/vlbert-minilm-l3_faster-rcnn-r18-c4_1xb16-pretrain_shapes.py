@@ -61,7 +61,8 @@ train_dataloader = dict(
     sampler=dict(type='mmdet.MultiSourceSampler', batch_size=batch, source_ratio=[3, 1],
                  shuffle=True, seed=0),
     batch_sampler=None,
-    dataset=dict(type='ConcatDataset', datasets=[captions, corpus]))
+    # the corpus has no classes (MMEngine's ConcatDataset compares the meta information)
+    dataset=dict(type='ConcatDataset', datasets=[captions, corpus], ignore_keys=['classes']))
 # nothing to evaluate in pretraining (the fine-tuning stage is evaluated)
 val_dataloader = None
 val_evaluator = None

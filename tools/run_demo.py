@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -154,6 +155,9 @@ def scratch_opts(iters: int, base_iters: int) -> list:
 
 
 def main(argv=None):
+    # what QUIET gives the tools it starts, for this process too (MMEngine imports
+    # setuptools' deprecated pkg_resources when the summary reads the configs)
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo', help='of the fine-tuned model')

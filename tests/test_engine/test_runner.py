@@ -1,4 +1,5 @@
-"""VLRunner: MMEngine's start-up report goes to a file, the console gets one line."""
+"""VLRunner: MMEngine's start-up report and hook table go to a file, the console gets
+one line each."""
 import os
 
 from mmengine.config import Config
@@ -22,7 +23,14 @@ def test_environment_and_config_go_to_a_file_and_one_line(tmp_path, capsys):
         assert len(lines) == 1 and lines[0].endswith(report), lines
         assert 'Python 3.' in lines[0] and 'MMEngine 0.10' in lines[0]
         assert 'System environment' not in shown and 'Config:' not in shown
+        # MMEngine's hook-order table (~60 lines): in the file too, one line here
+        assert 'Hooks will be executed' not in shown and '(VERY_HIGH   )' not in shown
+        hooks = [ln for ln in shown.splitlines() if 'hooks; the order they run in:' in ln]
+        assert len(hooks) == 1 and hooks[0].endswith(report), hooks
+        assert f'{len(runner.hooks)} hooks' in hooks[0]
     with open(report, encoding='utf-8') as f:
         text = f.read()
     assert 'System environment:' in text and 'Runtime environment:' in text
     assert 'Config:' in text and "type='VLBertE2E'" in text
+    assert 'Hooks will be executed in the following order' in text
+    assert 'CheckpointHook' in text.split('Hooks will be executed')[1]

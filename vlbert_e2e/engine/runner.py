@@ -22,6 +22,21 @@ class _Hold(logging.Filter):
         return False
 
 
+class _HoldHooksTable(logging.Filter):
+    """Stops MMEngine's hook-order table (one record of ~60 lines), keeping it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = ''
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith('Hooks will be executed in the following order'):
+            self.table = message
+            return False
+        return True
+
+
 @RUNNERS.register_module()
 class VLRunner(Runner):
     """:class:`mmengine.runner.Runner` whose start-up report (the system and runtime
@@ -30,8 +45,25 @@ class VLRunner(Runner):
     console and the log get one line naming the versions and that file. MMEngine still
     dumps the config to ``<work_dir>/<config name>.py``. Everything else is MMEngine's.
     ``tools/train.py`` and ``tools/test.py`` use it unless a config sets ``runner_type``
-    (e.g. ``FlexibleRunner`` for FSDP).
+    (e.g. ``FlexibleRunner`` for FSDP). The hook-order table MMEngine logs next (~60
+    lines) is appended to that file too, and the console gets one line.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.removeFilter(self._hooks_table)
+        path = osp.join(self._log_dir, 'environment.txt')
+        if self._hooks_table.table and self.rank == 0:
+            with open(path, 'a', encoding='utf-8') as f:
+                f.write('\n' + self._hooks_table.table + '\n')
+        self.logger.info(f'{len(self.hooks)} hooks; the order they run in: {path}')
+
+    def build_logger(self, *args, **kwargs):
+        """MMEngine's logger, holding back the hook-order table until ``__init__`` ends."""
+        logger = super().build_logger(*args, **kwargs)
+        self._hooks_table = _HoldHooksTable()
+        logger.addFilter(self._hooks_table)
+        return logger
 
     def _log_env(self, env_cfg: dict) -> None:
         """Write MMEngine's environment and config report to ``environment.txt`` in

@@ -201,7 +201,13 @@ def write_one(inferencer, r: dict, stem: str, out_dir: str, with_json: bool) -> 
     mark = (f'  truth {r["truth"]}: {"RIGHT" if r["correct"] else "WRONG"}'
             if 'truth' in r else '')
     shown = {k: r[k] for k in ('answer', 'box', 'words', 'score', 'scores') if k in r}
-    print(f'{r["image"]}: {shown} ({len(r.get("detections", []))} detections){mark}')
+    dets = r.get('detections', [])
+    if shown:
+        print(f'{r["image"]}: {shown} ({len(dets)} detections){mark}')
+    else:  # task detect: the detections are the answer (best first, as drawn)
+        top = ', '.join(f'{d["label"]} {d["score"]:.2f}' for d in dets[:5])
+        more = ', ...' if len(dets) > 5 else ''
+        print(f'{r["image"]}: {len(dets)} detections{": " if dets else ""}{top}{more}')
     if 'attention' in r:
         inferencer.write_attention(r, os.path.join(out_dir, f'{stem}_attention.jpg'),
                                    os.path.join(out_dir, f'{stem}_text_attention.png'))

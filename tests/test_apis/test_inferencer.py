@@ -180,6 +180,14 @@ def test_demo_cli_writes_files_and_fails_in_one_line(tiny_vl_checkpoint, tmp_pat
     assert json.load(open(tmp_path / '000001.json'))['answer'] in ('yes', 'no', '2')
     assert (tmp_path / '000001.jpg').stat().st_size > 0
     demo = runpy.run_path(os.path.join(ROOT, 'tools/demo.py'))  # the rest in-process
+    capsys.readouterr()
+    assert demo['main'](base + [IMG, '--task', 'detect', '--out-dir', str(tmp_path / 'd')]) == 0
+    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(IMG)]
+    dets = json.load(open(tmp_path / 'd' / '000001.json'))['detections']
+    # task detect: the line names the detections, not an empty answer dict
+    assert line == [f'{IMG}: {len(dets)} detections' + (': ' + ', '.join(
+        f'{d["label"]} {d["score"]:.2f}' for d in dets[:5]) if dets else '') + (
+        ', ...' if len(dets) > 5 else '')], line
     good = json.dumps(dict(image=IMG, question='how many?'))
     (tmp_path / 'bad_line.jsonl').write_text(good + '\n{"image": oops}\n')
     (tmp_path / 'no_image.jsonl').write_text(good + '\n\n' + json.dumps(dict(question='q')))

@@ -90,6 +90,12 @@ CASES = {
     'converter: output folder is a file': (
         ['tools/dataset_converters/make_shapes_dataset.py', '--out', '{tmp}/ckpt.pth'],
         'cannot create the output folder'),
+    'converter: shapes --size too small': (
+        ['tools/dataset_converters/make_shapes_dataset.py', '--out', '{tmp}/s', '--size', '2'],
+        'argument --size: 2 is not an integer >= 32'),
+    'converter: shapes --num-train -1': (
+        ['tools/dataset_converters/make_shapes_dataset.py', '--out', '{tmp}/s', '--num-train',
+         '-1'], 'argument --num-train: -1 is not an integer >= 1'),
     'analysis: missing results': (['tools/analysis_tools/vcr_joint_accuracy.py', '/no/a.json',
                                    '/no/b.json'], 'cannot read /no/a.json'),
     'analysis: benchmark --steps 0': (['tools/analysis_tools/benchmark.py', '--steps', '0'],

@@ -226,11 +226,13 @@ def write_demo_images(root, size, rng):
 
 
 def main(argv=None):
+    from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--out', default='data/shapes')
-    p.add_argument('--num-train', type=int, default=1200)
-    p.add_argument('--num-val', type=int, default=100)
-    p.add_argument('--size', type=int, default=160)
+    p.add_argument('--num-train', type=int_at_least(1), default=1200)
+    p.add_argument('--num-val', type=int_at_least(1), default=100)
+    p.add_argument('--size', type=int_at_least(32), default=160,
+                   help='picture side in px (objects are a sixth to a third of it)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--labels', choices=LABEL_SETS, default='shape',
                    help="the detector's classes: the shape (3), or colour and shape (12)")

@@ -34,7 +34,9 @@ ABLATION_RECORD = 'docs/demo_ablation.json'
 TARGETS = {'vqa/accuracy': 85.0, 'refcoco_val/acc@0.5': 92.0, 'det/bbox_mAP_50': 85.0}
 QTYPE_TARGET = 70.0
 # the console: no deprecation warning from pkg_resources (imported by MMEngine)
-QUIET = dict(PYTHONWARNINGS='ignore:pkg_resources is deprecated:UserWarning',
+# setuptools' deprecation of pkg_resources, which MMEngine imports (not ours to fix)
+PKG_RESOURCES_WARNING = 'pkg_resources is deprecated'
+QUIET = dict(PYTHONWARNINGS=f'ignore:{PKG_RESOURCES_WARNING}:UserWarning',
              HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1')
 
 
@@ -155,9 +157,8 @@ def scratch_opts(iters: int, base_iters: int) -> list:
 
 
 def main(argv=None):
-    # what QUIET gives the tools it starts, for this process too (MMEngine imports
-    # setuptools' deprecated pkg_resources when the summary reads the configs)
-    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+    # what QUIET gives the tools it starts, for this process too (the summary reads configs)
+    warnings.filterwarnings('ignore', message=PKG_RESOURCES_WARNING, category=UserWarning)
     from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo', help='of the fine-tuned model')

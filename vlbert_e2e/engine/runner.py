@@ -11,28 +11,18 @@ from vlbert_e2e.registry import RUNNERS
 
 
 class _Hold(logging.Filter):
-    """Keeps the messages of the records it stops."""
+    """Stops the records whose message starts with ``prefix`` (every record: ``''``),
+    keeping their messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = '') -> None:
         super().__init__()
+        self.prefix = prefix
         self.messages = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        self.messages.append(record.getMessage())
-        return False
-
-
-class _HoldHooksTable(logging.Filter):
-    """Stops MMEngine's hook-order table (one record of ~60 lines), keeping it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.table = ''
-
-    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message.startswith('Hooks will be executed in the following order'):
-            self.table = message
+        if message.startswith(self.prefix):
+            self.messages.append(message)
             return False
         return True
 
@@ -52,16 +42,19 @@ class VLRunner(Runner):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.logger.removeFilter(self._hooks_table)
-        path = osp.join(self._log_dir, 'environment.txt')
-        if self._hooks_table.table and self.rank == 0:
-            with open(path, 'a', encoding='utf-8') as f:
-                f.write('\n' + self._hooks_table.table + '\n')
-        self.logger.info(f'{len(self.hooks)} hooks; the order they run in: {path}')
+        if self._hooks_table.messages and self.rank == 0:
+            with open(self._report_path, 'a', encoding='utf-8') as f:
+                f.write('\n' + '\n'.join(self._hooks_table.messages) + '\n')
+        self.logger.info(f'{len(self.hooks)} hooks; the order they run in: {self._report_path}')
+
+    @property
+    def _report_path(self) -> str:
+        return osp.join(self._log_dir, 'environment.txt')
 
     def build_logger(self, *args, **kwargs):
         """MMEngine's logger, holding back the hook-order table until ``__init__`` ends."""
         logger = super().build_logger(*args, **kwargs)
-        self._hooks_table = _HoldHooksTable()
+        self._hooks_table = _Hold('Hooks will be executed in the following order')
         logger.addFilter(self._hooks_table)
         return logger
 
@@ -74,7 +67,7 @@ class VLRunner(Runner):
             super()._log_env(env_cfg)
         finally:
             self.logger.removeFilter(hold)
-        path = osp.join(self._log_dir, 'environment.txt')
+        path = self._report_path
         if self.rank == 0:
             mmengine.mkdir_or_exist(self._log_dir)
             with open(path, 'w', encoding='utf-8') as f:

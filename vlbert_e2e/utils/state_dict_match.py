@@ -126,6 +126,22 @@ def check_checkpoint_keys(own: Mapping[str, Tensor], loaded: Mapping[str, Tensor
     return mismatch
 
 
+def complete_partial_state_dict(own: Mapping[str, Tensor], loaded: dict) -> None:
+    """Make ``loaded`` (edited in place) exactly what a partial load puts into a model
+    whose state dict is ``own``: keys the model lacks removed, keys it misses or holds in
+    another shape set to the model's own values (DDP's ``module.`` prefix is allowed on
+    ``loaded``'s keys). It then loads strictly, and MMEngine's loader prints no key lists
+    (:func:`check_checkpoint_keys` has logged each group in one line)."""
+    plain = {MODULE_PREFIX.sub('', k): k for k in loaded}
+    for key, name in plain.items():
+        if key not in own:
+            del loaded[name]
+    for key, value in own.items():
+        name = plain.get(key, key)
+        if getattr(loaded.get(name), 'shape', None) != value.shape:
+            loaded[name] = value
+
+
 def apply_checkpoint(model: nn.Module, checkpoint: Mapping, path: str, partial: bool = False,
                      hint: str = '') -> dict:
     """Load a checkpoint dict read from ``path`` into ``model`` after
@@ -138,10 +154,9 @@ def apply_checkpoint(model: nn.Module, checkpoint: Mapping, path: str, partial: 
     """
     own = model.state_dict()
     sd = {MODULE_PREFIX.sub('', k): v for k, v in state_dict_of(checkpoint).items()}
-    check_checkpoint_keys(own, sd, path, partial, hint)
-    if partial:
-        sd = {k: v for k, v in sd.items() if k in own and v.shape == own[k].shape}
-    model.load_state_dict(sd, strict=not partial)
+    if check_checkpoint_keys(own, sd, path, partial, hint):  # partial: left as initialised
+        complete_partial_state_dict(own, sd)
+    model.load_state_dict(sd)
     meta = checkpoint.get('meta')
     return meta if isinstance(meta, dict) else {}
 

@@ -3,7 +3,11 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from vlbert_e2e.registry import HOOKS
-from vlbert_e2e.utils.state_dict_match import MODULE_PREFIX, check_checkpoint_keys, state_dict_of
+from vlbert_e2e.utils.state_dict_match import (
+    check_checkpoint_keys,
+    complete_partial_state_dict,
+    state_dict_of,
+)
 
 
 @HOOKS.register_module()
@@ -38,22 +42,7 @@ class CheckpointKeysHook(Hook):
         """
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         path = getattr(runner, '_load_from', None) or 'being loaded'
-        own = model.state_dict()
-        if check_checkpoint_keys(own, state_dict_of(checkpoint), path,
-                                 partial=self.partial_load, hint=self.hint):
-            complete_partial_state_dict(own, state_dict_of(checkpoint))
+        own, loaded = model.state_dict(), state_dict_of(checkpoint)
+        if check_checkpoint_keys(own, loaded, path, partial=self.partial_load, hint=self.hint):
+            complete_partial_state_dict(own, loaded)  # MMEngine then prints no key lists
 
-
-def complete_partial_state_dict(own: dict, loaded: dict) -> None:
-    """Make ``loaded`` (edited in place) what a partial load puts into the model: keys
-    the model lacks removed, keys it misses or holds in another shape set to the model's
-    own values. The lines above have logged each group; MMEngine's loader would print the
-    whole key lists again (its "do not match exactly" message) for the same outcome."""
-    plain = {MODULE_PREFIX.sub('', k): k for k in loaded}
-    for key, name in plain.items():
-        if key not in own:
-            del loaded[name]
-    for key, value in own.items():
-        name = plain.get(key, key)
-        if getattr(loaded.get(name), 'shape', None) != value.shape:
-            loaded[name] = value

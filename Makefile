@@ -20,7 +20,7 @@ demo: setup
 	$(PY) tools/run_demo.py
 
 # The web page (tools/webui.py) on the demo's model; trains it first (make demo) if absent.
-DEMO_CFG := configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py
+DEMO_CFG := configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes.py
 DEMO_LAST := work_dirs/demo/last_checkpoint
 HOST ?= 127.0.0.1
 PORT ?= 7860

@@ -2,8 +2,9 @@
 
 Stage 1 pretrains on the shapes world as the paper does (MLM with visual clues on the
 captions, masked RoI classification, text-only MLM on the corpus, mixed in every batch);
-stage 2 fine-tunes from that checkpoint (``load_from``; the pretraining heads are dropped,
-logged) on VQA + referring expressions + detection, end to end from pixels. ``--ablation``
+stage 2 fine-tunes from that checkpoint (``load_from``: the language side; the pretraining
+heads are dropped, the detector and the visual embedding start afresh, each logged) on VQA
++ referring expressions + detection, end to end from pixels. ``--ablation``
 adds the same fine-tuning from scratch for as long as both stages took. Everything runs
 offline on CPU through the project's own tools (train.py, test.py, demo.py).
 """
@@ -19,7 +20,7 @@ from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRETRAIN_CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py'
-CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py'
+CFG = 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes.py'
 DATA = 'data/shapes'
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'dataset_converters'))
 from make_shapes_dataset import CAPTIONS_VERSION  # noqa: E402
@@ -245,6 +246,7 @@ def ablation(args, times: dict, rows: dict, logs: list, base: int = 0) -> None:
     rows[f'fine-tuned from scratch ({iters} it.)'] = metrics
     flag = '--ablation-only' if getattr(args, 'ablation_only', False) else '--ablation'
     record = dict(command=f'tools/run_demo.py {flag}', config=CFG,
+                  config_digest=config_digest(CFG),
                   date=time.strftime('%Y-%m-%d'),
                   iterations=iters, train_time_s=round(times['ablation train'], 1),
                   metrics=metrics)
@@ -301,10 +303,24 @@ def recorded_ablation(rows: dict) -> None:
             rec = json.load(f)
         if rec['config'] != CFG:  # measured on another recipe: not this demo's ablation
             raise ValueError(f'recorded for {rec["config"]}, not {CFG}')
+        if rec.get('config_digest') != config_digest(CFG):  # the same file, edited since
+            raise ValueError(f'recorded for another version of {CFG} (config digest '
+                             f'{rec.get("config_digest")}, now {config_digest(CFG)})')
         rows[f'scratch {rec["iterations"]}it (recorded)'] = rec['metrics']  # 24 chars
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f'no recorded ablation ({ABLATION_RECORD}: {e}); run tools/run_demo.py '
               '--ablation to measure it')
+
+
+def config_digest(config: str) -> str:
+    """The first 12 hex digits of the SHA-256 of the merged config (its ``_base_`` files
+    included), so an ablation recorded before the recipe changed is not shown as its."""
+    import hashlib
+
+    from mmengine.config import Config
+    merged = Config.fromfile(os.path.join(ROOT, config)).to_dict()
+    text = json.dumps(merged, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def read_iters(config: str) -> int:

@@ -82,10 +82,15 @@ def build_cfg(args) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     if cfg.get('load_from') and '://' not in cfg.load_from:
         check_checkpoint_file(cfg.load_from)  # a local file, before the model is built
-    # resuming needs every key; fine-tuning from load_from drops and adds heads (logged)
-    cfg.default_hooks['checkpoint_keys'] = dict(
-        type='CheckpointKeysHook', partial_load=not cfg.get('resume', False),
-        hint=' (a run resumes with the model it saved: is this its config?)')
+    # resuming needs every key; fine-tuning from load_from drops and adds heads (logged),
+    # and starts the config's keep_initial prefixes afresh
+    resume = cfg.get('resume', False)
+    keys_hook = dict(cfg.default_hooks.get('checkpoint_keys') or {})
+    keys_hook.update(type='CheckpointKeysHook', partial_load=not resume,
+                     hint=' (a run resumes with the model it saved: is this its config?)')
+    if resume:
+        keys_hook.pop('keep_initial', None)
+    cfg.default_hooks['checkpoint_keys'] = keys_hook
     return cfg
 
 

@@ -7,7 +7,7 @@
 # this checkpoint with `load_from`; the pretraining heads are dropped there (logged).
 # The captions name what the questions ask: count, colour, shape and place, left to right
 # ('2 shapes: a red circle on the left and a blue square on the right').
-_base_ = ['./vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py']
+_base_ = ['./vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes.py']
 tokenizer = 'pkg://minilm-l6'
 data_root = 'data/shapes/'
 classes = ('circle', 'square', 'triangle')
@@ -43,7 +43,7 @@ captions = dict(type='ConceptualCaptionsDataset', data_root=data_root,
 corpus = dict(type='TextCorpusDataset', data_root=data_root, ann_file='corpus.txt',
               tokenizer=tokenizer, min_pieces=24, pipeline=text_pipeline)
 
-# object tags with tag dropout as in fine-tuning (inherited; the README's run used it)
+# the detector's box-head sampler and the object tags (no tag dropout) as in fine-tuning
 model = dict(
     # the captions' boxes are the RoIs; the detector trains on them (det_* losses) and
     # gives its class distribution on the unmasked picture (the MVRC targets; the object
@@ -77,5 +77,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1, val_begin=max_iters + 1)
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+                     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
+                     # fine-tuning's keep_initial is not for this stage
+                     checkpoint_keys=dict(_delete_=True, type='CheckpointKeysHook'))
 log_processor = dict(by_epoch=False, window_size=10)

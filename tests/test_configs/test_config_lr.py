@@ -104,7 +104,7 @@ def test_every_recipe_row_is_used_and_the_exempt_configs_are_the_tiny_ones():
     assert used == {r[3] for r in RECIPES}
     assert [_name(p) for p in WITHOUT_RECIPE] == [
         'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes',
-        'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes',
+        'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb4-2e_refcoco-fixture',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vcr-q2a-fixture',
         'vlbert-tiny_faster-rcnn-r18-c4_1xb4-30i_cc-text-fixture',

@@ -11,7 +11,7 @@ import pytest
 from vlbert_e2e.testing import ROOT
 
 DEMO_CFG = os.path.join(
-    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py')
+    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes.py')
 PRETRAIN_CFG = os.path.join(
     ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
 ENV = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',
@@ -80,7 +80,8 @@ def test_generated_captions_name_count_colour_shape_and_place(shapes):
 
 def test_pretraining_hands_its_checkpoint_to_fine_tuning(shapes):
     """Stage 1 two iterations, stage 2 one iteration from its checkpoint: the
-    pretraining heads are dropped and the fine-tuning heads initialised, each logged."""
+    pretraining heads are dropped, the fine-tuning heads initialised, the detector and
+    the visual embedding kept as initialised, each logged."""
     log = train(shapes, PRETRAIN_CFG, 'pre', 2, 'train_dataloader.batch_size=4',
                 'train_dataloader.sampler.batch_size=4')
     # MLM with visual clues + text MLM, masked RoI classification, the detector beside
@@ -95,7 +96,15 @@ def test_pretraining_hands_its_checkpoint_to_fine_tuning(shapes):
     assert 'heads.mvrc' in partial, partial
     assert 'missing from the checkpoint (left as initialised): heads.vqa' in partial, partial
     assert 'heads.ground' in partial, partial
-    assert 'region_encoder' not in partial and 'vl_bert' not in partial, partial
+    # the language side comes from pretraining; the detector and the visual embedding
+    # start afresh (the config's keep_initial), in one line
+    from mmengine import Config
+    kept = Config.fromfile(DEMO_CFG).default_hooks.checkpoint_keys.keep_initial
+    assert kept == ('region_encoder.', 'visual_embedding.')
+    assert 'region_encoder.*, visual_embedding.* (' in partial, partial
+    assert 'keys) not loaded: kept as initialised (keep_initial)' in partial, partial
+    assert 'vl_bert' not in partial and 'missing from the checkpoint (left as ' \
+        'initialised): region_encoder' not in partial, partial
     # those lines only: not MMEngine's key lists again, nor its scope warning at init
     assert 'do not match exactly' not in log and 'Failed to search registry' not in log
     for loss in ('loss_vqa', 'loss_ground', 'det_loss_cls'):

@@ -24,7 +24,7 @@ CONFIGS = [
     'vqa/vlbert-base_faster-rcnn-r101-c4_8xb32-5e_vqa-v2.py',
     'refcoco/vlbert-base_faster-rcnn-r101-c4_8xb32-20e_refcoco.py',
     'vlbert/vlbert-base-original_faster-rcnn-r101-c4_16xb16-10e_cc-text.py',
-    'demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-450i_shapes.py',
+    'demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb32-600i_shapes.py',
 ]
 
 

@@ -14,11 +14,34 @@ def test_recorded_ablation_becomes_a_labelled_column(tmp_path, monkeypatch):
     import run_demo
     rec = tmp_path / 'ablation.json'
     rec.write_text(json.dumps(dict(command='tools/run_demo.py --ablation', iterations=523,
-                                   config=run_demo.CFG, metrics={'vqa/accuracy': 41.5})))
+                                   config=run_demo.CFG,
+                                   config_digest=run_demo.config_digest(run_demo.CFG),
+                                   metrics={'vqa/accuracy': 41.5})))
     monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
     rows = {'pretrained + fine-tuned': {'vqa/accuracy': 50.0}}
     run_demo.recorded_ablation(rows)
     assert rows['scratch 523it (recorded)'] == {'vqa/accuracy': 41.5}
+
+
+def test_record_of_an_edited_config_is_not_shown_as_this_demos_ablation(
+        tmp_path, monkeypatch, capsys):
+    """Same config path, other content (here: another fine-tuning length)."""
+    import run_demo
+    digest = run_demo.config_digest(run_demo.CFG)
+    edited = tmp_path / 'demo.py'
+    edited.write_text(f"_base_ = ['{os.path.join(ROOT, run_demo.CFG)}']\n"
+                      "train_cfg = dict(max_iters=7)\n")
+    assert run_demo.config_digest(str(edited)) != digest
+    assert run_demo.config_digest(run_demo.CFG) == digest  # stable across calls
+    rec = tmp_path / 'ablation.json'
+    rec.write_text(json.dumps(dict(iterations=523, config=run_demo.CFG,
+                                   config_digest='0123456789ab', metrics={})))
+    monkeypatch.setattr(run_demo, 'ABLATION_RECORD', str(rec))
+    rows = {}
+    run_demo.recorded_ablation(rows)
+    assert rows == {}
+    assert (f'recorded for another version of {run_demo.CFG} (config digest 0123456789ab, '
+            f'now {digest})') in capsys.readouterr().out
 
 
 def test_record_of_another_config_is_not_shown_as_this_demos_ablation(

@@ -1,9 +1,13 @@
 """Refuse a checkpoint that does not fit the model before its weights are loaded."""
+from typing import Sequence
+
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from vlbert_e2e.registry import HOOKS
 from vlbert_e2e.utils.state_dict_match import (
+    MODULE_PREFIX,
     check_checkpoint_keys,
     complete_partial_state_dict,
     state_dict_of,
@@ -25,12 +29,25 @@ class CheckpointKeysHook(Hook):
     Args:
         partial_load: log a mismatch instead of refusing the checkpoint.
         hint: appended to the refusal, e.g. the option that allows a partial load.
+        keep_initial: key prefixes (``'region_encoder.'``) whose weights the model keeps
+            from its own initialisation instead of taking them from the checkpoint (one
+            log line): a fine-tuning config that starts some modules afresh. Only with
+            ``partial_load``; not applied when the runner resumes, which restores every
+            weight (``tools/train.py`` drops it then).
+
+    Raises:
+        ValueError: ``keep_initial`` without ``partial_load``.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, partial_load: bool = False, hint: str = '') -> None:
+    def __init__(self, partial_load: bool = False, hint: str = '',
+                 keep_initial: Sequence[str] = ()) -> None:
+        if keep_initial and not partial_load:
+            raise ValueError('CheckpointKeysHook: keep_initial needs partial_load (a '
+                             'strict load takes every weight from the checkpoint)')
         self.partial_load, self.hint = partial_load, hint
+        self.keep_initial = tuple(keep_initial)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Check ``checkpoint`` (its ``state_dict``, or itself when bare) against the
@@ -39,10 +56,31 @@ class CheckpointKeysHook(Hook):
         Raises:
             CheckpointError: a missing, unexpected or reshaped key, unless
                 ``partial_load``.
+            ValueError: a ``keep_initial`` prefix that no key of the model has.
         """
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         path = getattr(runner, '_load_from', None) or 'being loaded'
         own, loaded = model.state_dict(), state_dict_of(checkpoint)
-        if check_checkpoint_keys(own, loaded, path, partial=self.partial_load, hint=self.hint):
+        kept = self._keep_initial(runner, own, loaded, path)
+        compared = {k: v for k, v in own.items() if k not in kept}
+        if check_checkpoint_keys(compared, loaded, path, partial=self.partial_load,
+                                 hint=self.hint) or kept:
             complete_partial_state_dict(own, loaded)  # MMEngine then prints no key lists
+
+    def _keep_initial(self, runner, own: dict, loaded: dict, path: str) -> set:
+        """Remove the ``keep_initial`` keys from ``loaded`` (in place; logged); returns
+        the model's keys under those prefixes."""
+        if not self.keep_initial or getattr(runner, '_resume', False):
+            return set()  # a resumed run restores every weight it saved
+        unknown = [p for p in self.keep_initial if not any(k.startswith(p) for k in own)]
+        if unknown:
+            raise ValueError(f'CheckpointKeysHook: keep_initial prefixes {unknown} name '
+                             'no weight of the model')
+        dropped = [k for k in loaded if MODULE_PREFIX.sub('', k).startswith(self.keep_initial)]
+        for k in dropped:
+            del loaded[k]
+        print_log(f'partial load of {path}: {", ".join(p + "*" for p in self.keep_initial)} '
+                  f'({len(dropped)} keys) not loaded: kept as initialised (keep_initial)',
+                  logger='current', level=30)
+        return {k for k in own if k.startswith(self.keep_initial)}
 

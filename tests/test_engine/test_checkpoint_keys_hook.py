@@ -1,5 +1,6 @@
-"""CheckpointKeysHook's ``keep_initial``: a fine-tuning config can start some modules
-afresh from a ``load_from`` checkpoint; what it keeps is logged, the rest is loaded."""
+"""CheckpointKeysHook: ``keep_initial`` (a fine-tuning config can start some modules
+afresh from a ``load_from`` checkpoint; what it keeps is logged, the rest is loaded) and
+the refusal of a checkpoint that shares no weight with the model."""
 from types import SimpleNamespace
 
 import pytest
@@ -8,6 +9,8 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from vlbert_e2e.engine.hooks import CheckpointKeysHook
+from vlbert_e2e.utils import CheckpointError
+from vlbert_e2e.utils.config_checks import ConfigError
 
 
 class Tiny(nn.Module):
@@ -45,11 +48,27 @@ def test_keep_initial_keeps_the_models_weights_and_loads_the_rest(capsys):
 
 
 def test_keep_initial_refuses_a_prefix_the_model_lacks_and_a_strict_load():
+    """A typo is a ConfigError (tools/train.py: one line, exit code 2) before the run
+    starts, with or without a checkpoint to load, and again if one is loaded."""
     hook = CheckpointKeysHook(partial_load=True, keep_initial=('detector.',))
-    with pytest.raises(ValueError, match=r"\['detector.'\] name no weight of the model"):
+    message = r"keep_initial: \['detector.'\] name no weight of the model"
+    with pytest.raises(ConfigError, match=message):
+        hook.before_run(SimpleNamespace(model=Tiny()))
+    with pytest.raises(ConfigError, match=message):
         load(hook, Tiny(), {'state_dict': Tiny().state_dict()})
-    with pytest.raises(ValueError, match='keep_initial needs partial_load'):
+    with pytest.raises(ConfigError, match='keep_initial needs partial_load'):
         CheckpointKeysHook(keep_initial=('region_encoder.',))
+    CheckpointKeysHook(partial_load=True, keep_initial=('region_encoder.',)).before_run(
+        SimpleNamespace(model=Tiny()))  # a prefix the model has: no error
+
+
+def test_a_checkpoint_sharing_no_weight_with_the_model_is_refused_even_partially():
+    """Another model's file would load nothing and train from scratch, silently."""
+    foreign = {'state_dict': {'a': torch.zeros(1), 'region_encoder.weight': torch.zeros(2, 3)}}
+    hook = CheckpointKeysHook(partial_load=True, keep_initial=('region_encoder.',))
+    with pytest.raises(CheckpointError, match=r'checkpoint pre.pth shares no weight with the '
+                       r'model \(1 keys'):
+        load(hook, Tiny(), foreign)
 
 
 def test_keep_initial_is_not_applied_when_resuming():

@@ -115,9 +115,15 @@ def check_checkpoint_keys(own: Mapping[str, Tensor], loaded: Mapping[str, Tensor
         hint: appended to the error, e.g. how to ask for a partial load.
 
     Raises:
-        CheckpointError: on any missing, unexpected or reshaped key unless ``partial``.
+        CheckpointError: on any missing, unexpected or reshaped key unless ``partial``;
+            also with ``partial`` when the checkpoint shares no weight with the model
+            (another model's file: nothing would be loaded).
     """
     mismatch = compare_state_dicts(own, loaded)
+    if partial and own and not {MODULE_PREFIX.sub('', k) for k in loaded} & set(own):
+        raise CheckpointError(f'checkpoint {path} shares no weight with the model '
+                              f'({len(loaded)} keys, none of the model\'s): another '
+                              f'model\'s file?')
     if mismatch and not partial:
         raise CheckpointError(f'checkpoint {path} does not match the model: '
                               f'{mismatch.summary()}{hint}')

@@ -6,6 +6,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from vlbert_e2e.registry import HOOKS
+from vlbert_e2e.utils.config_checks import ConfigError
 from vlbert_e2e.utils.state_dict_match import (
     MODULE_PREFIX,
     check_checkpoint_keys,
@@ -36,7 +37,7 @@ class CheckpointKeysHook(Hook):
             weight (``tools/train.py`` drops it then).
 
     Raises:
-        ValueError: ``keep_initial`` without ``partial_load``.
+        ConfigError: ``keep_initial`` without ``partial_load``.
     """
 
     priority = 'VERY_HIGH'
@@ -44,10 +45,29 @@ class CheckpointKeysHook(Hook):
     def __init__(self, partial_load: bool = False, hint: str = '',
                  keep_initial: Sequence[str] = ()) -> None:
         if keep_initial and not partial_load:
-            raise ValueError('CheckpointKeysHook: keep_initial needs partial_load (a '
-                             'strict load takes every weight from the checkpoint)')
+            raise ConfigError('CheckpointKeysHook: keep_initial needs partial_load (a '
+                              'strict load takes every weight from the checkpoint)')
         self.partial_load, self.hint = partial_load, hint
         self.keep_initial = tuple(keep_initial)
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def before_run(self, runner) -> None:
+        """Check the ``keep_initial`` prefixes against the model before anything is
+        loaded (or trained: a typo must not pass unnoticed when there is no checkpoint).
+
+        Raises:
+            ConfigError: a prefix that no weight of the model has.
+        """
+        self._check_prefixes(self._model(runner).state_dict())
+
+    def _check_prefixes(self, own) -> None:
+        unknown = [p for p in self.keep_initial if not any(k.startswith(p) for k in own)]
+        if unknown:
+            raise ConfigError(f'default_hooks.checkpoint_keys.keep_initial: {unknown} '
+                              'name no weight of the model')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Check ``checkpoint`` (its ``state_dict``, or itself when bare) against the
@@ -56,9 +76,9 @@ class CheckpointKeysHook(Hook):
         Raises:
             CheckpointError: a missing, unexpected or reshaped key, unless
                 ``partial_load``.
-            ValueError: a ``keep_initial`` prefix that no key of the model has.
+            ConfigError: a ``keep_initial`` prefix that no key of the model has.
         """
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = self._model(runner)
         path = getattr(runner, '_load_from', None) or 'being loaded'
         own, loaded = model.state_dict(), state_dict_of(checkpoint)
         kept = self._keep_initial(runner, own, loaded, path)
@@ -72,10 +92,7 @@ class CheckpointKeysHook(Hook):
         the model's keys under those prefixes."""
         if not self.keep_initial or getattr(runner, '_resume', False):
             return set()  # a resumed run restores every weight it saved
-        unknown = [p for p in self.keep_initial if not any(k.startswith(p) for k in own)]
-        if unknown:
-            raise ValueError(f'CheckpointKeysHook: keep_initial prefixes {unknown} name '
-                             'no weight of the model')
+        self._check_prefixes(own)
         dropped = [k for k in loaded if MODULE_PREFIX.sub('', k).startswith(self.keep_initial)]
         for k in dropped:
             del loaded[k]

@@ -61,7 +61,9 @@ class CheckpointKeysHook(Hook):
         Raises:
             ConfigError: a prefix that no weight of the model has.
         """
-        self._check_prefixes(self._model(runner).state_dict())
+        if self.keep_initial:  # only then: state_dict() before the first forward would
+            # break FSDP's lazy initialisation (the non-root units get marked)
+            self._check_prefixes(self._model(runner).state_dict())
 
     def _check_prefixes(self, own) -> None:
         unknown = [p for p in self.keep_initial if not any(k.startswith(p) for k in own)]

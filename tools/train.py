@@ -90,6 +90,10 @@ def build_cfg(args) -> Config:
                      hint=' (a run resumes with the model it saved: is this its config?)')
     if resume:
         keys_hook.pop('keep_initial', None)
+    if keys_hook.get('keep_initial') and 'FSDP' in str(cfg.get('strategy')):
+        # measured: ranks crash in FSDP's unshard during the gathered state dict
+        raise ConfigError('default_hooks.checkpoint_keys.keep_initial is not supported '
+                          'with the FSDP strategy (load_from without it is)')
     cfg.default_hooks['checkpoint_keys'] = keys_hook
     return cfg
 

@@ -21,7 +21,7 @@ def _free_port():
         return str(s.getsockname()[1])
 
 
-def _dist_train(cfg_text, tmp_path, bases=()):
+def _dist_train(cfg_text, tmp_path, bases=(), opts=()):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(f'_base_ = {[TINY_TRAIN_CFG, *bases]!r}\n' + cfg_text)
     env = dict(os.environ, PYTHON=sys.executable, PORT=_free_port(), HF_HUB_OFFLINE='1',
@@ -29,8 +29,8 @@ def _dist_train(cfg_text, tmp_path, bases=()):
                PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     work = tmp_path / 'w'
     r = subprocess.run(['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir', str(work),
-                        '--cfg-options'] + OPTS, cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=600)
+                        '--cfg-options'] + OPTS + list(opts), cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     return work
 
@@ -85,3 +85,13 @@ def test_fsdp_switch_trains_on_cpu_with_gloo(tmp_path):
     assert not any('_fsdp' in k for k in ckpt['state_dict'])
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
+    # fine-tuning from it under FSDP: the checkpoint check reads the root wrapper's state
+    # dict (the inner model's, before the first forward, made every FSDP unit a root
+    # and the load failed)
+    (tmp_path / 'ft').mkdir()
+    ft = _dist_train("strategy = dict(model_wrapper=dict(device_id='cpu'))\n",
+                     tmp_path / 'ft', bases=[fsdp], opts=[f'load_from={work}/iter_2.pth'])
+    runs = [d for d in os.listdir(ft) if d[:8].isdigit()]
+    log = (ft / runs[0] / f'{runs[0]}.log').read_text()
+    assert f'Load checkpoint from {work}/iter_2.pth' in log
+    assert log.count('Iter(train) [2/2]') == 1

@@ -284,3 +284,18 @@ def test_resume_auto_on_a_first_run_keeps_the_fine_tuning_load_from(tmp_path):
     cfg = train['build_cfg'](args)
     assert (cfg.load_from, cfg.resume, cfg.default_hooks.checkpoint_keys.partial_load) == (
         str(work / 'epoch_1.pth'), True, False)
+
+
+def test_keep_initial_with_fsdp_is_refused_in_one_line(tmp_path):
+    """keep_initial under FSDP crashed the ranks (test_distributed covers load_from)."""
+    import runpy
+
+    import pytest
+
+    from vlbert_e2e.utils.config_checks import ConfigError
+    train = runpy.run_path(os.path.join(ROOT, 'tools/train.py'))
+    args = train['parse_args']([REF, '--work-dir', str(tmp_path), '--cfg-options',
+                                '+strategy.type=FSDPStrategy',
+                                'default_hooks.checkpoint_keys.keep_initial=[region_encoder.]'])
+    with pytest.raises(ConfigError, match='keep_initial is not supported with the FSDP'):
+        train['build_cfg'](args)

@@ -51,8 +51,16 @@ class CheckpointKeysHook(Hook):
         self.keep_initial = tuple(keep_initial)
 
     @staticmethod
-    def _model(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+    def _own_state_dict(runner) -> dict:
+        """The model's state dict, unwrapped from DDP. Under FSDP it is the root
+        wrapper's (full, gathered; the keys without FSDP's prefixes): the inner model's
+        own ``state_dict()`` before the first forward would initialise each FSDP unit
+        as a root of its own, and the load that follows fails."""
+        from torch.distributed.fsdp import FullyShardedDataParallel
+        if isinstance(runner.model, FullyShardedDataParallel):
+            return runner.model.state_dict()
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return model.state_dict()
 
     def before_run(self, runner) -> None:
         """Check the ``keep_initial`` prefixes against the model before anything is
@@ -61,9 +69,8 @@ class CheckpointKeysHook(Hook):
         Raises:
             ConfigError: a prefix that no weight of the model has.
         """
-        if self.keep_initial:  # only then: state_dict() before the first forward would
-            # break FSDP's lazy initialisation (the non-root units get marked)
-            self._check_prefixes(self._model(runner).state_dict())
+        if self.keep_initial:  # only then: a full state dict costs a gather under FSDP
+            self._check_prefixes(self._own_state_dict(runner))
 
     def _check_prefixes(self, own) -> None:
         unknown = [p for p in self.keep_initial if not any(k.startswith(p) for k in own)]
@@ -80,9 +87,8 @@ class CheckpointKeysHook(Hook):
                 ``partial_load``.
             ConfigError: a ``keep_initial`` prefix that no key of the model has.
         """
-        model = self._model(runner)
         path = getattr(runner, '_load_from', None) or 'being loaded'
-        own, loaded = model.state_dict(), state_dict_of(checkpoint)
+        own, loaded = self._own_state_dict(runner), state_dict_of(checkpoint)
         kept = self._keep_initial(runner, own, loaded, path)
         compared = {k: v for k, v in own.items() if k not in kept}
         if check_checkpoint_keys(compared, loaded, path, partial=self.partial_load,

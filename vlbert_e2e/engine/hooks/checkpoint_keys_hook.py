@@ -108,4 +108,3 @@ class CheckpointKeysHook(Hook):
                   f'({len(dropped)} keys) not loaded: kept as initialised (keep_initial)',
                   logger='current', level=30)
         return {k for k in own if k.startswith(self.keep_initial)}
-

@@ -303,9 +303,10 @@ def recorded_ablation(rows: dict) -> None:
             rec = json.load(f)
         if rec['config'] != CFG:  # measured on another recipe: not this demo's ablation
             raise ValueError(f'recorded for {rec["config"]}, not {CFG}')
-        if rec.get('config_digest') != config_digest(CFG):  # the same file, edited since
+        digest = config_digest(CFG)
+        if rec.get('config_digest') != digest:  # the same file, edited since
             raise ValueError(f'recorded for another version of {CFG} (config digest '
-                             f'{rec.get("config_digest")}, now {config_digest(CFG)})')
+                             f'{rec.get("config_digest")}, now {digest})')
         rows[f'scratch {rec["iterations"]}it (recorded)'] = rec['metrics']  # 24 chars
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f'no recorded ablation ({ABLATION_RECORD}: {e}); run tools/run_demo.py '

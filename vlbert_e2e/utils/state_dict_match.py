@@ -120,7 +120,7 @@ def check_checkpoint_keys(own: Mapping[str, Tensor], loaded: Mapping[str, Tensor
             (another model's file: nothing would be loaded).
     """
     mismatch = compare_state_dicts(own, loaded)
-    if partial and own and not {MODULE_PREFIX.sub('', k) for k in loaded} & set(own):
+    if partial and own and sum(mismatch.missing.values()) == len(own):  # none loaded
         raise CheckpointError(f'checkpoint {path} shares no weight with the model '
                               f'({len(loaded)} keys, none of the model\'s): another '
                               f'model\'s file?')

@@ -78,6 +78,34 @@ def test_generated_captions_name_count_colour_shape_and_place(shapes):
         assert any(w in c['caption'] for w in ('left', 'middle', 'right')), c
 
 
+def test_generated_objects_carry_their_colour_as_an_attribute(shapes):
+    """Every box has its colour as a PACO-style attribute (in id order), the one its
+    caption names with the shape; the captions list them too; the datasets read them
+    with ``metainfo.attributes`` (the detector's attribute head learns them)."""
+    colours = ('red', 'green', 'blue', 'yellow')
+    root = shapes / 'data/shapes'
+    with open(root / 'instances_train.json') as f:
+        coco = json.load(f)
+    assert [a['name'] for a in sorted(coco['attributes'], key=lambda a: a['id'])] == list(colours)
+    with open(root / 'captions_train.jsonl') as f:
+        caps = {c['image']: c for c in map(json.loads, f)}
+    files = {img['id']: img['file_name'] for img in coco['images']}
+    classes = [c['name'] for c in coco['categories']]
+    for a in coco['annotations']:
+        (attr, ) = a['attribute_ids']
+        cap = caps[files[a['image_id']]]
+        assert f'{colours[attr - 1]} {classes[a["category_id"] - 1]}' in cap['caption'], cap
+        assert [attr - 1] in cap['attributes']
+    from vlbert_e2e.datasets import VQAv2Dataset
+    ds = VQAv2Dataset(data_root=str(root), ann_file='v2_OpenEnded_mscoco_train_questions.json',
+                      answer_file='v2_mscoco_train_annotations.json',
+                      answer_vocab=str(root / 'answers.txt'), instances_file='instances_train.json',
+                      metainfo=dict(attributes=colours), pipeline=[])
+    info = ds.get_data_info(0)
+    assert len(info['roi_attributes']) == len(info['instances'])
+    assert all(sum(row) == 1.0 for row in info['roi_attributes'])
+
+
 def test_pretraining_hands_its_checkpoint_to_fine_tuning(shapes):
     """Stage 1 two iterations, stage 2 one iteration from its checkpoint: the
     pretraining heads are dropped, the fine-tuning heads initialised, the detector and

@@ -1,6 +1,8 @@
 """Pretraining data: Conceptual Captions (manifest, official TSV + img2dataset folder) and
 the text corpus; bad samples skipped or named."""
+import json
 import os
+import shutil
 
 import pytest
 
@@ -82,3 +84,19 @@ def test_labels_outside_the_configured_classes_are_bad_records():
         ConceptualCaptionsDataset(data_root=CC, ann_file='manifest.jsonl',
                                   data_prefix=dict(img='images/'), pipeline=[],
                                   on_bad_sample='raise', metainfo=dict(classes=('square',)))
+
+
+def test_manifest_attributes_become_multi_hot_rows(tmp_path):
+    """A manifest's ``attributes`` (per box, 0-based indices) load as multi-hot rows
+    with ``metainfo.attributes``; an index outside them is a bad record naming its
+    line."""
+    line = dict(image='a.jpg', caption='a red square', boxes=[[1, 1, 9, 9], [2, 2, 8, 8]],
+                labels=[0, 0], attributes=[[1], []])
+    shutil.copy(os.path.join(CC, 'images', '000000.jpg'), tmp_path / 'a.jpg')
+    (tmp_path / 'm.jsonl').write_text(json.dumps(line) + '\n')
+    kw = dict(data_root=str(tmp_path), ann_file='m.jsonl', pipeline=[], on_bad_sample='raise')
+    ds = ConceptualCaptionsDataset(metainfo=dict(attributes=('blue', 'red')), **kw)
+    assert ds.get_data_info(0)['roi_attributes'] == [[0.0, 1.0], [0.0, 0.0]]
+    with pytest.raises(BadSampleError, match=r"m.jsonl, line 1: malformed record .*attribute "
+                                             r"1 is not an index of the 1 attributes"):
+        ConceptualCaptionsDataset(metainfo=dict(attributes=('blue', )), **kw)

@@ -25,6 +25,30 @@ def test_one_sample_per_sentence_with_candidates_and_referred_box():
     assert len(_ds('val')) == 4
 
 
+def test_attributes_of_the_candidate_boxes(tmp_path):
+    """With ``metainfo.attributes``, every sample carries one multi-hot row per
+    candidate box (``instances``' order), from the COCO file's PACO-style attributes."""
+    import json
+    import shutil
+    coco = json.loads(open(os.path.join(REF, 'instances.json')).read())
+    coco['attributes'] = [dict(id=1, name='red'), dict(id=2, name='blue')]
+    for a in coco['annotations']:
+        a['attribute_ids'] = [1 + a['id'] % 2]
+    shutil.copy(os.path.join(REF, 'refs(unc).p'), tmp_path / 'refs(unc).p')
+    (tmp_path / 'instances.json').write_text(json.dumps(coco))
+    ds = RefCOCODataset(data_root=str(tmp_path), ann_file='instances.json',
+                        split_file='refs(unc).p', data_prefix=dict(img_path='train2014/'),
+                        split='train', pipeline=[], metainfo=dict(attributes=('red', 'blue')))
+    ids = {a['image_id']: [] for a in coco['annotations']}
+    for a in coco['annotations']:
+        ids[a['image_id']].append(a['id'])
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        want = [[1.0, 0.0] if k % 2 == 0 else [0.0, 1.0] for k in ids[info['img_id']]]
+        assert info['roi_attributes'] == want
+        assert len(info['roi_attributes']) == len(info['instances'])
+
+
 def test_coco_boxes_train_the_detector_jointly(tmp_path):
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner

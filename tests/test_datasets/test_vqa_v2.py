@@ -77,3 +77,32 @@ def test_coco_instances_become_given_boxes_and_detector_targets(tmp_path):
     with pytest.raises(ValueError, match=r"instances.json: its categories \['a', 'b'\] are "
                                          r"not the classes of the config \['circle'"):
         _dataset(instances_file=str(path), metainfo=dict(classes=('circle', 'square')))
+
+
+def test_attributes_become_multi_hot_rows_of_the_given_boxes(tmp_path):
+    """PACO-style attributes (top-level ``attributes``, each annotation's
+    ``attribute_ids``): with ``metainfo.attributes`` each box gets the multi-hot row of
+    its ids, in the file's id order (none: a row of zeros); an id the file does not
+    list names the file and the annotation; other names than the config's are refused."""
+    coco = dict(images=[dict(id=i, file_name=f'{i}.jpg', width=128, height=96)
+                        for i in (1, 2, 3)],
+                categories=[dict(id=1, name='a')],
+                attributes=[dict(id=9, name='green'), dict(id=4, name='red')],
+                annotations=[dict(id=5, image_id=1, category_id=1, bbox=[0, 0, 9, 9],
+                                  attribute_ids=[9]),
+                             dict(id=6, image_id=1, category_id=1, bbox=[9, 9, 9, 9],
+                                  attribute_ids=[4, 9]),
+                             dict(id=7, image_id=1, category_id=1, bbox=[1, 1, 9, 9])])
+    path = tmp_path / 'instances.json'
+    path.write_text(json.dumps(coco))
+    ds = _dataset(instances_file=str(path), metainfo=dict(attributes=('red', 'green')))
+    assert ds.get_data_info(0)['roi_attributes'] == [[0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]
+    assert 'roi_attributes' not in _dataset(instances_file=str(path)).get_data_info(0)
+    with pytest.raises(ValueError, match=r"its attributes \['red', 'green'\] are not the "
+                                         r"attributes of the config \['green', 'red'\]"):
+        _dataset(instances_file=str(path), metainfo=dict(attributes=('green', 'red')))
+    coco['annotations'][1]['attribute_ids'] = [4, 3]
+    path.write_text(json.dumps(coco))
+    with pytest.raises(BadSampleError, match=r"instances.json, annotation 6: attribute id 3 "
+                                             r"is not in the \"attributes\" of"):
+        _dataset(instances_file=str(path), metainfo=dict(attributes=('red', 'green')))

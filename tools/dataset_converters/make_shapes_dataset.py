@@ -5,7 +5,8 @@ python tools/dataset_converters/make_shapes_dataset.py --out data/shapes \
 
 Writes, for the splits train and val (exact ground truth, so accuracy means something):
   images/COCO_<split>_<id:012d>.jpg       the pictures (COCO file naming)
-  instances_<split>.json                   COCO instances (detector ground truth)
+  instances_<split>.json                   COCO instances (detector ground truth), each
+                                           object's colour as a PACO-style attribute
   captions_<split>.jsonl                   Conceptual-Captions-style manifest
   v2_OpenEnded_mscoco_<split>_questions.json, v2_mscoco_<split>_annotations.json  (VQA v2)
   refcoco/refs(unc).p + refcoco/instances.json   (RefCOCO, splits train/val)
@@ -24,7 +25,7 @@ import numpy as np
 SHAPES = ('circle', 'square', 'triangle')
 # the text of the captions and corpus (recorded in settings.json: `make demo` regenerates
 # data written by another version)
-CAPTIONS_VERSION = 2
+CAPTIONS_VERSION = 3  # 3: objects carry their colour as an attribute
 COLORS = {'red': (40, 40, 220), 'green': (40, 180, 40), 'blue': (220, 80, 30),
           'yellow': (30, 220, 230)}
 
@@ -52,6 +53,18 @@ def category_id(o, labels: str) -> int:
 def categories(labels: str) -> list:
     """COCO ``categories`` of a label set."""
     return [dict(id=i + 1, name=n) for i, n in enumerate(class_names(labels))]
+
+
+def attributes() -> list:
+    """The attribute categories (the colours), written beside ``categories`` as PACO's
+    COCO-format files do (``attributes``: ``id``, ``name``; each annotation's
+    ``attribute_ids``): the detector's attribute head learns them (BUTD)."""
+    return [dict(id=i + 1, name=c) for i, c in enumerate(COLORS)]
+
+
+def attribute_ids(o) -> list:
+    """An object's attribute ids (its colour), as PACO's ``attribute_ids``."""
+    return [list(COLORS).index(o['color']) + 1]
 
 
 def _overlap(a, b) -> float:
@@ -174,7 +187,8 @@ def write_split(root, split, n, size, rng, first_id, state):
             o['ann_id'] = state['ann_id']
             anns.append(dict(id=o['ann_id'], image_id=image_id, iscrowd=0,
                              category_id=category_id(o, state['labels']),
-                             bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1)))
+                             attribute_ids=attribute_ids(o), bbox=[x1, y1, x2 - x1, y2 - y1],
+                             area=(x2 - x1) * (y2 - y1)))
             exprs = referring_expressions(o, objs)
             if exprs:
                 state['refs'].append(dict(
@@ -185,7 +199,8 @@ def write_split(root, split, n, size, rng, first_id, state):
                                for j, e in enumerate(exprs)]))
         captions.append(dict(image=name, caption=caption(objs, size),
                              boxes=[o['box'] for o in objs],
-                             labels=[category_id(o, state['labels']) - 1 for o in objs]))
+                             labels=[category_id(o, state['labels']) - 1 for o in objs],
+                             attributes=[[i - 1 for i in attribute_ids(o)] for o in objs]))
         for j, (q, a, atype) in enumerate(questions_for(objs, rng)):
             qid = image_id * 100 + j
             questions.append(dict(image_id=image_id, question=q, question_id=qid))
@@ -194,7 +209,8 @@ def write_split(root, split, n, size, rng, first_id, state):
                 question_type=' '.join(q.split()[:2]), multiple_choice_answer=a,
                 answers=[dict(answer=a, answer_confidence='yes', answer_id=i + 1)
                          for i in range(10)]))
-    coco = dict(images=images, annotations=anns, categories=categories(state['labels']))
+    coco = dict(images=images, annotations=anns, categories=categories(state['labels']),
+                attributes=attributes())
     with open(os.path.join(root, f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
     state['images'] += images
@@ -253,7 +269,7 @@ def main(argv=None):
         pickle.dump(state['refs'], f)
     with open(os.path.join(args.out, 'refcoco', 'instances.json'), 'w') as f:
         json.dump(dict(images=state['images'], annotations=state['anns'],
-                       categories=categories(args.labels)), f)
+                       categories=categories(args.labels), attributes=attributes()), f)
     with open(os.path.join(args.out, 'corpus.txt'), 'w') as f:
         f.write(corpus())
     write_demo_images(args.out, args.size, rng)

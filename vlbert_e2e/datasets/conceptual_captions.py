@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .coco_attributes import multi_hot
 from .img2dataset_folder import read_caption, scan_img2dataset_folder
 from .record_checker import RecordChecker, resolve
 from .skipped_samples import SkipsBadTestSamples
@@ -29,7 +30,9 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
       caption (the ``.txt`` side file, else the ``.json``'s ``caption``);
     - a JSON-lines manifest (``.jsonl``/``.json``), one
       ``{"image": path, "caption": str, "boxes"?: [[x1,y1,x2,y2]...],
-      "labels"?: [int...], "cls_dist"?: [[p...]...]}`` a line; ``image`` is relative
+      "labels"?: [int...], "cls_dist"?: [[p...]...], "attributes"?: [[int...]...]}``
+      a line (``attributes``: each box's 0-based attribute indices, read with
+      ``metainfo=dict(attributes=...)``); ``image`` is relative
       to ``data_prefix['img']``. Boxes become mmdet ``instances`` (read by mmdet's
       ``LoadAnnotations``); they are the sample's given RoIs. With
       ``metainfo=dict(classes=...)``, a label that is not an index of those classes
@@ -68,8 +71,9 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
             caption, not blank), ``sample_id`` (the line number of the TSV or manifest,
             ``'<shard>/<key>'`` of an img2dataset folder) and, from a manifest that
             gives them, ``instances`` (mmdet's: ``bbox`` x1y1x2y2 in pixels,
-            ``bbox_label``, ``ignore_flag=0``), ``roi_labels`` (``K`` ints) and
-            ``roi_cls_dist`` (``K`` lists of class probabilities).
+            ``bbox_label``, ``ignore_flag=0``), ``roi_labels`` (``K`` ints),
+            ``roi_cls_dist`` (``K`` lists of class probabilities) and
+            ``roi_attributes`` (``K`` multi-hot rows).
 
         Raises:
             BadSampleError: with ``on_bad_sample='raise'``, at the first bad record
@@ -97,7 +101,7 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
         if is_blank(rec['text']):
             raise BadSampleError(f'{rec["where"]}: empty caption')
         n = len(rec.get('instances', []))
-        for key in ('roi_labels', 'roi_cls_dist'):
+        for key in ('roi_labels', 'roi_cls_dist', 'roi_attributes'):
             if key in rec and len(rec[key]) != n:
                 raise BadSampleError(f'{rec["where"]}: {len(rec[key])} {key} for {n} boxes')
         rec.pop('where')
@@ -131,6 +135,10 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
                 rec['roi_labels'] = [int(v) for v in item['labels']]
             if item.get('cls_dist') is not None:
                 rec['roi_cls_dist'] = [[float(p) for p in d] for d in item['cls_dist']]
+            attributes = self._metainfo.get('attributes')
+            if attributes and item.get('attributes') is not None:
+                rec['roi_attributes'] = [multi_hot(a, len(attributes))
+                                         for a in item['attributes']]
         except (ValueError, KeyError, TypeError) as e:
             raise BadSampleError(f'{where}: malformed record ({e!r})') from e
         return rec

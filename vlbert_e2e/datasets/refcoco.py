@@ -8,6 +8,7 @@ from mmdet.datasets import RefCocoDataset as MMDetRefCocoDataset
 
 from vlbert_e2e.registry import DATASETS
 
+from .coco_attributes import AttributeIndex
 from .record_checker import RecordChecker, resolve
 from .skipped_samples import SkipsBadTestSamples
 from .transforms.loading import BadSampleError
@@ -38,7 +39,8 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
             (``text_mode``) and MMEngine's ``BaseDataset`` (``pipeline``, ...).
         on_bad_sample: a ref of ``split`` whose ``image_id`` or ``ann_id`` is not in
             ``ann_file`` (e.g. a COCO file cut to a subset), or that is otherwise
-            unusable (box without area, empty sentence), raises
+            unusable (box without area, empty sentence, an attribute id the file's
+            ``attributes`` lack), raises
             :class:`BadSampleError` naming the refs file and the ``ref_id``
             (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
             (``'skip'``).
@@ -59,14 +61,18 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
             ``sent``), ``sample_id`` (``sent_id``), ``ref_id``, ``task='ground'``,
             ``instances`` (every COCO box of the image: ``bbox`` x1y1x2y2 in
             original-image pixels, ``bbox_label`` = category index, ``ignore_flag=0``),
-            ``ref_index`` (index of the referred box in ``instances``) and ``ref_bbox``
-            (that box, x1y1x2y2 pixels).
+            ``ref_index`` (index of the referred box in ``instances``), ``ref_bbox``
+            (that box, x1y1x2y2 pixels) and, with ``metainfo['attributes']``,
+            ``roi_attributes`` (per box, the multi-hot row of its PACO-style
+            ``attribute_ids``, see :class:`AttributeIndex`).
 
         Raises:
             BadSampleError: with ``on_bad_sample='raise'``, at the first bad ref
                 (naming ``split_file`` and the ``ref_id``); under ``'skip'``, when
                 every ref is bad.
             FileNotFoundError: ``split_file`` or ``ann_file`` does not exist.
+            ConfigError: (a ``ValueError``) the attribute names of ``ann_file`` differ
+                from ``metainfo['attributes']``, where given.
         """
         splits = mmengine.load(self.split_file, file_format='pkl')
         self.instances = mmengine.load(self.ann_file, file_format='json')
@@ -76,7 +82,9 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
         index = dict(images={img['id']: img for img in self.instances['images']},
                      anns={a['id']: a for a in self.instances['annotations']},
                      anns_of_image=defaultdict(list),
-                     label_of={c['id']: i for i, c in enumerate(cats)})
+                     label_of={c['id']: i for i, c in enumerate(cats)},
+                     attributes=AttributeIndex(self.instances, self.metainfo.get('attributes'),
+                                               self.ann_file))
         for ann in self.instances['annotations']:
             index['anns_of_image'][ann['image_id']].append(ann)
         good = []
@@ -111,6 +119,9 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
                           bbox_label=index['label_of'].get(a.get('category_id'), 0))
                      for a in cands]
         ref_index = [a['id'] for a in cands].index(ann['id'])
+        attrs = index['attributes']
+        roi_attributes = ([attrs.multi_hot(a, f'{self.ann_file}, annotation {a.get("id")}')
+                           for a in cands] if attrs.enabled else None)
         prefix = self.data_prefix.get('img_path', self.data_prefix.get('img', ''))
         out = []
         for sent in sentences:
@@ -122,6 +133,8 @@ class RefCOCODataset(SkipsBadTestSamples, MMDetRefCocoDataset):
                 text=text, sample_id=sent.get('sent_id'), ref_id=ref.get('ref_id'), task='ground',
                 instances=instances, ref_index=ref_index,
                 ref_bbox=instances[ref_index]['bbox']))
+            if roi_attributes is not None:
+                out[-1]['roi_attributes'] = roi_attributes
         return out
 
     @staticmethod

@@ -9,6 +9,7 @@ from vlbert_e2e.evaluation.functional.vqa_eval import soft_scores
 from vlbert_e2e.registry import DATASETS
 from vlbert_e2e.utils.config_checks import ConfigError
 
+from .coco_attributes import AttributeIndex
 from .record_checker import RecordChecker, resolve
 from .skipped_samples import SkipsBadTestSamples
 from .transforms.loading import BadSampleError
@@ -57,18 +58,22 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             ``image_id``.
         instances_file: optional COCO instances JSON of the same images: their boxes
             become the sample's ``instances`` (given RoIs, and detector ground truth for
-            the joint detection loss with ``PackVLInputs(with_det_gt=True)``).
+            the joint detection loss with ``PackVLInputs(with_det_gt=True)``), and
+            with ``metainfo=dict(attributes=NAMES)`` their attributes (PACO-style
+            ``attribute_ids``, see :class:`AttributeIndex`).
         on_bad_sample: a bad record raises :class:`BadSampleError` naming its file and
             id (``'raise'``), or is skipped and counted in ``bad_samples.num_skipped``
             (``'skip'``). Bad: a question without text or integer image_id, or whose
             annotation (``answer_file``) or image (``instances_file``) is missing; an
             annotation of a question ``ann_file`` lacks; a box of ``instances_file``
-            without area or on an image its ``images`` lack.
+            without area, on an image its ``images`` lack, or with an attribute id
+            its ``attributes`` lack.
 
     Raises:
         ValueError: ``answer_vocab`` repeats an answer.
         ConfigError: (a ``ValueError``) the category names of ``instances_file`` (by
-            id) differ from ``metainfo['classes']``, where given.
+            id) differ from ``metainfo['classes']``, or its attribute names from
+            ``metainfo['attributes']``, where given.
     """
 
     def __init__(self, *args, answer_vocab: str, answer_file: Optional[str] = None,
@@ -110,6 +115,7 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             raise ConfigError(f'{path}: its categories {names} are not the classes of the '
                               f'config {list(classes)}')
         cats = [c['id'] for c in categories]
+        attrs = AttributeIndex(coco, self.metainfo.get('attributes'), path)
         out = {img['id']: [] for img in coco.get('images', [])}
         for a in coco['annotations']:
             where = f'{path}, annotation {a.get("id")}'
@@ -118,11 +124,14 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
                 x, y, w, h = a['bbox']
                 if w <= 0 or h <= 0:
                     raise BadSampleError(f'{where}: box without area')
+                box = dict(bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
+                           ignore_flag=int(a.get('iscrowd', 0)))
+                if attrs.enabled:
+                    box['attributes'] = attrs.multi_hot(a, where)
             except BadSampleError as e:
                 self.bad_samples(e)
                 continue
-            boxes.append(dict(bbox=[x, y, x + w, y + h], bbox_label=cats.index(a['category_id']),
-                              ignore_flag=int(a.get('iscrowd', 0))))
+            boxes.append(box)
         return out
 
     def _annotations(self, questions: List[dict]) -> dict:
@@ -149,7 +158,9 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
             ``img_id``), ``text`` (the question), ``task='vqa'`` and ``img_path``;
             with ``instances_file``, ``instances`` (the image's COCO boxes, x1y1x2y2
             in original-image pixels, ``bbox_label`` = category index by sorted id,
-            ``ignore_flag`` = ``iscrowd``); with ``answer_file``, ``gt_answers`` (the
+            ``ignore_flag`` = ``iscrowd``) and, with ``metainfo['attributes']``,
+            ``roi_attributes`` (per box, the multi-hot row of its ``attribute_ids``, see
+            :class:`AttributeIndex`); with ``answer_file``, ``gt_answers`` (the
             10 human answers), ``answer_type``, ``question_type``,
             ``answer_indices`` (vocabulary indices of the answers someone gave) and
             ``answer_weights`` (the official accuracy each would score, a fraction
@@ -188,6 +199,8 @@ class VQAv2Dataset(SkipsBadTestSamples, BaseDataset):
         if boxes is not None:
             rec['instances'] = resolve(boxes, q['image_id'], where, 'image_id',
                                        self._path(self.instances_file))
+            if self.metainfo.get('attributes') is not None:
+                rec['roi_attributes'] = [b['attributes'] for b in rec['instances']]
         if anns is None:
             return rec
         a = resolve(anns, qid, where, 'question_id', self._path(self.answer_file))

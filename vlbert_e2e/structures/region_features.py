@@ -25,6 +25,8 @@ class RegionFeatures:
         detections: the detector's results on this pass (resized-image coordinates),
             when it ran: ``bboxes`` (n, 4), ``scores`` (n,), ``labels`` (n,).
         map_rows: after :meth:`take`, the row of ``feature_maps`` of each entry.
+        attr_dist: (K_i, A) the attribute head's distribution (detached), or ``None``
+            without one.
     """
     boxes: List[Tensor]
     feats: List[Tensor]
@@ -35,6 +37,7 @@ class RegionFeatures:
     feature_maps: Tuple[Tensor, ...] = ()
     detections: Optional[List[InstanceData]] = None
     map_rows: Optional[List[int]] = None
+    attr_dist: Optional[List[Tensor]] = None
 
     def take(self, index: Sequence[int]) -> 'RegionFeatures':
         """The entries of images ``index`` (repeats allowed: one image shared by several
@@ -48,7 +51,8 @@ class RegionFeatures:
         rows = index if self.map_rows is None else [self.map_rows[i] for i in index]
         return RegionFeatures(pick(self.boxes), pick(self.feats), pick(self.masked),
                               pick(self.cls_dist), pick(self.img_wh), self.det_losses,
-                              self.feature_maps, pick(self.detections), list(rows))
+                              self.feature_maps, pick(self.detections), list(rows),
+                              pick(self.attr_dist))
 
     def row_feature_maps(self) -> Tuple[Tensor, ...]:
         """The feature maps with one row per entry (gathered after :meth:`take`)."""

@@ -21,6 +21,7 @@ ROI_FIELDS = {
     'roi_mvrc': 'mvrc',
     'roi_labels': 'labels',
     'roi_cls_dist': 'cls_dist',
+    'roi_attributes': 'attributes',
 }
 
 
@@ -58,7 +59,8 @@ class VLDataSample(DetDataSample):
       image (x1, y1, x2, y2), *without* the whole-image box, which the model always
       prepends as box 0; optional ``masked`` (K,) bool (pixels zeroed, MVRC), ``mvrc``
       (K,) bool (chosen for MVRC, masked or not), ``labels`` (K,) or ``cls_dist``
-      (K, C) MVRC targets stored in the annotation.
+      (K, C) MVRC targets stored in the annotation, ``attributes`` (K, A) multi-hot
+      attribute labels (the detector's attribute head; a row of zeros: none).
     - ``region_feats`` (Tensor (K, D)): precomputed appearance features of the given
       RoIs (``LoadRegionFeatures``); such a sample has regions but no pixels.
     - ``ori_img`` (uint8 Tensor (H0, W0, 3), BGR): the image before resizing

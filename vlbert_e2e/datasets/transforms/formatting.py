@@ -36,13 +36,13 @@ class PackVLInputs(PackDetInputs):
 
     A ``task`` key (``'vqa'``, ``'ground'`` ...) always goes to the metainfo.
     ``gt_bboxes`` are the sample's *given RoIs*: packed with their per-RoI annotations
-    (``roi_masked``, ``roi_mvrc``, ``roi_labels``, ``roi_cls_dist``) into one
-    ``gt_rois`` :class:`InstanceData` (``bboxes`` (K, 4), ``masked``, ``mvrc``,
-    ``labels``, ``cls_dist``). They also become ``gt_instances`` (detector ground truth
-    for the joint detection loss) when ``with_det_gt=True``. A text-only sample (no
-    ``img``) gets ``inputs=None``. The per-token fields are those of
-    ``TOKEN_PAD_VALUES``. Extra ``task_keys`` (e.g. ``answer_scores``) are copied to the
-    sample as tensors.
+    (``roi_masked``, ``roi_mvrc``, ``roi_labels``, ``roi_cls_dist``,
+    ``roi_attributes``) into one ``gt_rois`` :class:`InstanceData` (``bboxes`` (K, 4),
+    ``masked``, ``mvrc``, ``labels``, ``cls_dist``, ``attributes``). They also become
+    ``gt_instances`` (detector ground truth for the joint detection loss) when
+    ``with_det_gt=True``. A text-only sample (no ``img``) gets ``inputs=None``. The
+    per-token fields are those of ``TOKEN_PAD_VALUES``. Extra ``task_keys`` (e.g.
+    ``answer_scores``) are copied to the sample as tensors.
     """
 
     def __init__(self, with_det_gt: bool = False, task_keys=(),

@@ -14,7 +14,7 @@ from mmcv.transforms import BaseTransform
 from vlbert_e2e.registry import TRANSFORMS
 
 PER_BOX = ('gt_bboxes', 'gt_bboxes_labels', 'gt_ignore_flags', 'roi_labels',
-           'roi_cls_dist', 'region_feats')
+           'roi_cls_dist', 'roi_attributes', 'region_feats')
 PER_TOKEN = ('input_ids', 'token_type_ids', 'word_ids', 'mlm_labels')
 
 
@@ -70,8 +70,8 @@ class SortAndCapRoIsText(BaseTransform):
         Returns:
             ``results`` with the per-box keys present (``gt_bboxes``,
             ``gt_bboxes_labels``, ``gt_ignore_flags``, ``roi_labels``,
-            ``roi_cls_dist``, ``region_feats``) cut to the kept ``K'`` boxes in the
-            new order, and the per-token keys present (``input_ids``,
+            ``roi_cls_dist``, ``roi_attributes``, ``region_feats``) cut to the kept
+            ``K'`` boxes in the new order, and the per-token keys present (``input_ids``,
             ``token_type_ids``, ``word_ids``, ``mlm_labels``) cut to the kept ``L'``
             tokens as numpy arrays.
         """

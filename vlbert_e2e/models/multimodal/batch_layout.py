@@ -91,19 +91,21 @@ class PaddedRoIs:
         masked: (B, R) bool, RoIs whose pixels were zeroed.
         boxes: (B, R, 4) boxes in the resized image, pixels (0 where padded).
         cls_dist: (B, R, C + 1) detector class distribution, or ``None``.
+        attr_dist: (B, R, A) attribute distribution, or ``None``.
     """
     feats: Tensor
     valid: Tensor
     masked: Tensor
     boxes: Tensor
     cls_dist: Optional[Tensor]
+    attr_dist: Optional[Tensor] = None
 
     def repeat(self, n: int) -> 'PaddedRoIs':
         """Each row repeated ``n`` times in place (a sample's RoIs for its n choices)."""
         if n == 1:
             return self
         return PaddedRoIs(*(None if t is None else t.repeat_interleave(n, 0) for t in (
-            self.feats, self.valid, self.masked, self.boxes, self.cls_dist)))
+            self.feats, self.valid, self.masked, self.boxes, self.cls_dist, self.attr_dist)))
 
 
 def scatter_to_rows(region: Optional[RegionFeatures], vis: Optional[Tensor],
@@ -140,8 +142,11 @@ def scatter_to_rows(region: Optional[RegionFeatures], vis: Optional[Tensor],
     masked = scatter(pad_sequence(region.masked, batch_first=True), torch.zeros_like(valid))
     boxes = scatter(pad_sequence(region.boxes, batch_first=True).float(),
                     torch.zeros((batch_size, r, 4), device=dev))
-    dist = None
-    if region.cls_dist is not None:
-        d = pad_sequence(region.cls_dist, batch_first=True)
-        dist = scatter(d, d.new_zeros((batch_size, r, d.shape[-1])))
-    return PaddedRoIs(feats, valid, masked, boxes, dist)
+
+    def scatter_dist(dist: Optional[List[Tensor]]) -> Optional[Tensor]:
+        if dist is None:
+            return None
+        d = pad_sequence(dist, batch_first=True)
+        return scatter(d, d.new_zeros((batch_size, r, d.shape[-1])))
+    return PaddedRoIs(feats, valid, masked, boxes, scatter_dist(region.cls_dist),
+                      scatter_dist(region.attr_dist))

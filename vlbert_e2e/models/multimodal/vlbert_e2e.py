@@ -72,11 +72,14 @@ class VLBertE2E(BaseModel):
             embedding is the detector's class distribution over the word embeddings of
             the class names (Oscar-style tags, see :class:`ObjectTagEmbedding`) instead
             of the shared ``[IMG]`` embedding; ``tokenizer`` defaults to the language
-            model's ``pretrained``. ``None`` (default): VL-BERT's ``[IMG]``.
+            model's ``pretrained``; with ``attribute_names=ATTRIBUTE_NAMES`` the tag
+            also carries the attribute head's distribution (``'green triangle'``).
+            ``None`` (default): VL-BERT's ``[IMG]``.
 
     Raises:
         ValueError: ``object_tags`` names as many classes as the detector does not, or
-            has no tokenizer.
+            as many attributes as ``region_encoder.attribute_head`` does not, or has no
+            tokenizer.
     """
 
     def __init__(self, region_encoder: dict, vl_bert: dict,
@@ -126,6 +129,12 @@ class VLBertE2E(BaseModel):
         if n_det != tags.num_classes:
             raise ValueError(f'object_tags has {tags.num_classes} names {tags.names} but '
                              f'the detector predicts {n_det} classes')
+        head = getattr(self.region_encoder, 'attribute_head', None)
+        n_attr = None if head is None else head.num_attributes
+        if tags.attribute_names and n_attr != len(tags.attribute_names):
+            raise ValueError(f'object_tags names the attributes {tags.attribute_names} but '
+                             f'the region encoder predicts {n_attr or "no"} attributes '
+                             '(region_encoder.attribute_head)')
 
     def param_summary(self) -> Dict[str, int]:
         """Parameter count per part (shared tensors, e.g. the tied MLM decoder, are
@@ -172,7 +181,8 @@ class VLBertE2E(BaseModel):
         has_image = has_image.repeat_interleave(num_choices, 0)
         seq = self.vl_bert(ids, inputs['attention_mask'], inputs.get('token_type_ids'),
                            inputs.get('text_box_index'), rois.feats, rois.valid,
-                           rois.masked, rois.cls_dist, output_attentions=output_attentions)
+                           rois.masked, rois.cls_dist, output_attentions=output_attentions,
+                           roi_attr_dist=rois.attr_dist)
         return VLEncoding(seq, ids, inputs.get('mlm_labels'), has_image, rois.valid,
                           rois.masked, rois.boxes, rois.cls_dist, region, num_choices)
 

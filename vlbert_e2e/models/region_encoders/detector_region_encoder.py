@@ -17,8 +17,9 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from vlbert_e2e.registry import MODELS
-from vlbert_e2e.structures import RegionFeatures
+from vlbert_e2e.structures import RegionFeatures, roi_field
 
+from .attribute_head import RoIAttributeHead
 from .box_ops import PIXEL_RULES, WHOLE_IMAGE_BOXES, masked_pixel_map
 from .box_proposer import BoxProposer
 from .box_sources import BOX_SOURCES, DET_BOXES, BoxSourceMixin
@@ -97,11 +98,18 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
             instead of two (:func:`one_shared_head_pass`): faster; the same result
             with eval-mode BatchNorm, with train-mode BatchNorm the statistics cover
             both sets. ``False`` (default): two calls, as mmdet.
+        attribute_head: ``dict(num_attributes=A, loss_weight=1.0, detach_input=False,
+            feature='appearance')``: an attribute classifier on every RoI
+            (:class:`RoIAttributeHead`, BUTD's) reading its appearance feature, or with
+            ``feature='pooled'`` its RoIAlign output before the shared head (res4 for
+            C4), averaged; its distribution is ``RegionFeatures.attr_dist`` and in
+            training it learns from the given RoIs' ``gt_rois.attributes`` (masked RoIs
+            excepted), loss ``det_loss_attr``. ``None`` (default): no attributes.
 
     Raises:
         ValueError: an unknown ``box_source``/``det_boxes``/``pixel_rule``/
-            ``whole_image_box``, detector boxes without an RPN, or proposer boxes
-            without a ``proposer``.
+            ``whole_image_box``/``attribute_head.feature``, detector boxes without an
+            RPN, or proposer boxes without a ``proposer``.
     """
 
     def __init__(self, detector: dict, box_source: str = 'given',
@@ -111,7 +119,7 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
                  det_boxes: str = 'detections', det_nms_iou: Optional[float] = None,
                  pixel_rule: str = 'outward', min_box_size: float = 1.0,
                  whole_image_box: str = 'resized', one_res5_pass: bool = False,
-                 init_cfg=None) -> None:
+                 attribute_head: Optional[dict] = None, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if box_source not in BOX_SOURCES:
             raise ValueError(f'box_source must be one of {BOX_SOURCES}, got {box_source!r}')
@@ -144,6 +152,16 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
                 raise ValueError(f'{name} must be one of {allowed}, got {value!r}')
         for layer in self.roi_head.bbox_roi_extractor.roi_layers:
             layer.register_forward_pre_hook(roi_align_in_fp32)
+        self.attribute_head, self.attribute_feature = None, None
+        if attribute_head is not None:
+            attribute_head = dict(attribute_head)
+            self.attribute_feature = attribute_head.pop('feature', 'appearance')
+            if self.attribute_feature not in ('appearance', 'pooled'):
+                raise ValueError("attribute_head.feature must be 'appearance' or 'pooled', "
+                                 f'got {self.attribute_feature!r}')
+            channels = (self.out_channels if self.attribute_feature == 'appearance'
+                        else self.roi_head.bbox_roi_extractor.out_channels)
+            self.attribute_head = RoIAttributeHead(channels, **attribute_head)
 
     def use_proposer(self, proposer: BoxProposer) -> None:
         """Take the boxes from ``proposer`` instead of our detector from now on:
@@ -214,9 +232,47 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
         results = p.results
         if self.det_boxes == 'proposals' and 'detector' in self.box_source and p.use_det:
             results = self._labelled(p.det, cls_score.detach(), counts)
+        attr_dist = None
+        if self.attribute_head is not None:
+            logits = self.attribute_head(self._attribute_input(p.x, rois, app))
+            attr_dist = list(logits.detach().softmax(-1).split(counts))
+            if self.training:
+                det_losses = dict(det_losses, det_loss_attr=self.attribute_head.loss(
+                    logits, self._attribute_targets(samples, masked, logits)))
         img_wh = [imgs.new_tensor([s.img_shape[1], s.img_shape[0]]) for s in samples]
         return RegionFeatures(boxes, list(app.split(counts)), masked, cls_dist, img_wh,
-                              det_losses, p.x, results)
+                              det_losses, p.x, results, attr_dist=attr_dist)
+
+    def _attribute_input(self, x: Tuple[Tensor, ...], rois: Tensor, app: Tensor) -> Tensor:
+        """(M, D') what the attribute head reads: the appearance features ``app``, or
+        the RoIAlign output of ``rois`` on ``x`` averaged (``feature='pooled'``)."""
+        if self.attribute_feature == 'appearance':
+            return app
+        ext = self.roi_head.bbox_roi_extractor
+        return ext(x[:ext.num_inputs], rois).mean(dim=(2, 3))
+
+    @staticmethod
+    def _attribute_targets(samples, masked: List[Tensor], like: Tensor) -> Tensor:
+        """(M, A) multi-hot attribute targets of the pooled RoIs: the given RoIs'
+        ``gt_rois.attributes`` (rows 1..K of each image, after the whole image), zero
+        for every other RoI and for masked ones (their pixels are gone).
+
+        Raises:
+            ValueError: a sample's rows are not A wide (naming its image).
+        """
+        rows = []
+        for s, m in zip(samples, masked):
+            t = like.new_zeros((len(m), like.shape[-1]))
+            given = roi_field(s, 'attributes')
+            if given is not None and len(given):
+                given = torch.as_tensor(given).to(t).view(len(given), -1)
+                if given.shape[1] != t.shape[1]:
+                    raise ValueError(f'{s.get("img_path")}: {given.shape[1]} attributes per '
+                                     f'given RoI, but attribute_head.num_attributes is '
+                                     f'{t.shape[1]}')
+                t[1:1 + len(given)] = given
+            rows.append(t * (~m)[:, None].to(t))
+        return torch.cat(rows)
 
     def _backbone_pass(self, imgs: Tensor, samples, given: List[Tensor],
                        masks: List[Tensor]) -> _Pass:

@@ -204,7 +204,8 @@ class VLBert(BaseModule):
     def embed(self, input_ids: Tensor, attention_mask: Tensor,
               token_type_ids: Optional[Tensor], text_box_index: Optional[Tensor],
               roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
-              roi_cls_dist: Optional[Tensor] = None) -> VLEmbedded:
+              roi_cls_dist: Optional[Tensor] = None,
+              roi_attr_dist: Optional[Tensor] = None) -> VLEmbedded:
         """Build the single-stream sequence ``[CLS] A [SEP] (B [SEP]) RoI_0 .. RoI_n
         [END]`` (no Python loop over samples), as the original's ``embedding()`` and
         HF's ``VisualBertEmbeddings``.
@@ -226,12 +227,14 @@ class VLBert(BaseModule):
             roi_masked: (B, R) bool, RoIs that get the masked-RoI word embedding.
             roi_cls_dist: (B, R, C + 1) detector class distribution; read only with
                 ``object_tags`` (the RoIs' linguistic embedding, whole image excepted).
+            roi_attr_dist: (B, R, A) attribute distribution; read only with
+                ``object_tags`` that name attributes.
 
         Returns:
             :class:`VLEmbedded`.
         """
         text_visual = self._text_visual(roi_feats, text_box_index, input_ids.shape[1])
-        roi_ling = self._roi_linguistic(roi_cls_dist, roi_valid)
+        roi_ling = self._roi_linguistic(roi_cls_dist, roi_valid, roi_attr_dist)
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         has_vis = roi_valid.sum(1) > 0
@@ -254,17 +257,18 @@ class VLBert(BaseModule):
         idx = text_box_index.clamp(0, roi_feats.shape[1] - 1)
         return torch.gather(roi_feats, 1, idx[..., None].expand(-1, -1, roi_feats.shape[-1]))
 
-    def _roi_linguistic(self, roi_cls_dist: Optional[Tensor], roi_valid: Tensor
-                        ) -> Optional[Tensor]:
+    def _roi_linguistic(self, roi_cls_dist: Optional[Tensor], roi_valid: Tensor,
+                        roi_attr_dist: Optional[Tensor] = None) -> Optional[Tensor]:
         """(B, R, H) object-tag embeddings (box 0 keeps ``[IMG]``), or ``None``
         (``[IMG]`` for every RoI) without ``object_tags`` or a class distribution."""
         if self.object_tags is None or roi_cls_dist is None:
             return None
         image_box = torch.zeros_like(roi_valid)
         image_box[:, 0] = True
+        attr = None if roi_attr_dist is None else roi_attr_dist.flatten(0, 1)
         return self.object_tags(
             roi_cls_dist.flatten(0, 1), self.word_embeddings,
-            self.object_linguistic_embeddings.weight[0], image_box.flatten()
+            self.object_linguistic_embeddings.weight[0], image_box.flatten(), attr
         ).view(*roi_valid.shape, self.hidden_size)
 
     def _assemble(self, text_emb: Tensor, roi_emb: Tensor, attention_mask: Tensor,
@@ -302,7 +306,8 @@ class VLBert(BaseModule):
                 token_type_ids: Optional[Tensor], text_box_index: Optional[Tensor],
                 roi_feats: Tensor, roi_valid: Tensor, roi_masked: Tensor,
                 roi_cls_dist: Optional[Tensor] = None,
-                output_attentions: bool = False) -> VLSequence:
+                output_attentions: bool = False,
+                roi_attr_dist: Optional[Tensor] = None) -> VLSequence:
         """Build the sequence (:meth:`embed`, same arguments) and run the transformer.
 
         Args:
@@ -315,7 +320,7 @@ class VLBert(BaseModule):
             mask (B, T), RoI positions (B, R), text lengths (B,).
         """
         e = self.embed(input_ids, attention_mask, token_type_ids, text_box_index,
-                       roi_feats, roi_valid, roi_masked, roi_cls_dist)
+                       roi_feats, roi_valid, roi_masked, roi_cls_dist, roi_attr_dist)
         with eager_attention(self.bert) if output_attentions else nullcontext():
             out = self.bert(inputs_embeds=e.embeds, attention_mask=e.attention_mask,
                             token_type_ids=e.token_type_ids, position_ids=e.position_ids,

@@ -1,0 +1,76 @@
+"""Object attributes in COCO-format instance files, as targets of the detector's
+attribute head (BUTD, Anderson et al., arXiv 1707.07998: the Visual Genome detector
+whose features VL-BERT used predicts an attribute beside each class).
+
+Format (PACO's COCO-format files, arXiv 2301.01795): a top-level ``attributes`` list of
+``{"id", "name"}`` and, per annotation, ``attribute_ids`` (a list; absent or empty: the
+object has no attribute label and gives no attribute loss). Written by hand: mmdet's
+``CocoDataset`` reads no attributes.
+"""
+from typing import List, Optional, Sequence
+
+from vlbert_e2e.utils.config_checks import ConfigError
+
+from .transforms.loading import BadSampleError
+
+
+class AttributeIndex:
+    """The attribute names of one instance file and each annotation's multi-hot row.
+
+    Args:
+        coco: the loaded instances JSON.
+        configured: the config's attribute names (``metainfo['attributes']``), in the
+            attribute head's order; ``None``: attributes are not read.
+        path: the file, for error messages.
+
+    Raises:
+        ConfigError: (a ``ValueError``) the file's attribute names, sorted by id,
+            differ from ``configured`` (a file without ``attributes`` included).
+    """
+
+    def __init__(self, coco: dict, configured: Optional[Sequence[str]], path: str) -> None:
+        attrs = sorted(coco.get('attributes') or [], key=lambda a: a['id'])
+        self.path = path
+        self.names = None if configured is None else tuple(configured)
+        if self.names is None:
+            return
+        names = [a.get('name') for a in attrs]
+        if names != list(self.names):
+            # a row's index is the head's class: another set would be learnt under the
+            # configured names (as VQAv2Dataset checks the categories)
+            raise ConfigError(f'{path}: its attributes {names} are not the attributes '
+                              f'of the config {list(self.names)}')
+        self._index = {a['id']: i for i, a in enumerate(attrs)}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the config asks for attributes."""
+        return self.names is not None
+
+    def multi_hot(self, ann: dict, where: str) -> List[float]:
+        """``(A,)`` 1.0 at each attribute of annotation ``ann`` (all 0: none labelled).
+
+        Raises:
+            BadSampleError: an ``attribute_ids`` entry the file's ``attributes`` lack,
+                naming ``where``.
+        """
+        ids = ann.get('attribute_ids') or []
+        unknown = [a for a in ids if a not in self._index]
+        if unknown:
+            raise BadSampleError(f'{where}: attribute id {unknown[0]!r} is not in the '
+                                 f'"attributes" of {self.path}')
+        return multi_hot([self._index[a] for a in ids], len(self.names))
+
+
+def multi_hot(indices: Sequence[int], num: int) -> List[float]:
+    """``(num,)`` 1.0 at each of ``indices`` (0-based attribute indices).
+
+    Raises:
+        ValueError: an index outside ``[0, num)``.
+    """
+    row = [0.0] * num
+    for i in indices:
+        if not (isinstance(i, int) and 0 <= i < num):
+            raise ValueError(f'attribute {i!r} is not an index of the {num} attributes')
+        row[i] = 1.0
+    return row

@@ -1,6 +1,7 @@
 """VQA v2: official accuracy on hand-computed cases, dataset, head wiring, tools."""
 import json
 import os
+import re
 
 import pytest
 
@@ -101,8 +102,20 @@ def test_attributes_become_multi_hot_rows_of_the_given_boxes(tmp_path):
     with pytest.raises(ValueError, match=r"its attributes \['red', 'green'\] are not the "
                                          r"attributes of the config \['green', 'red'\]"):
         _dataset(instances_file=str(path), metainfo=dict(attributes=('green', 'red')))
-    coco['annotations'][1]['attribute_ids'] = [4, 3]
-    path.write_text(json.dumps(coco))
-    with pytest.raises(BadSampleError, match=r"instances.json, annotation 6: attribute id 3 "
-                                             r"is not in the \"attributes\" of"):
-        _dataset(instances_file=str(path), metainfo=dict(attributes=('red', 'green')))
+    for ids, says in (([4, 3], 'attribute id 3 is not in the "attributes" of'),
+                      ([True], 'attribute id True is not in'),  # JSON true is not id 1
+                      (4, 'attribute_ids must be a list of ids, got 4')):
+        coco['annotations'][1]['attribute_ids'] = ids
+        path.write_text(json.dumps(coco))
+        with pytest.raises(BadSampleError, match=r'instances.json, annotation 6: '
+                                                 + re.escape(says)):
+            _dataset(instances_file=str(path), metainfo=dict(attributes=('red', 'green')))
+    coco['annotations'][1]['attribute_ids'] = [4]
+    # a repeated id would label its objects with whichever name sorts last
+    for attrs in ([dict(id=4, name='red'), dict(id=4, name='green')], [dict(name='red')],
+                  {'4': 'red'}):
+        coco['attributes'] = attrs
+        path.write_text(json.dumps(coco))
+        with pytest.raises(ValueError, match=r'"attributes" must be a list of \{"id": int, '
+                                             r'"name": str\} with distinct ids'):
+            _dataset(instances_file=str(path), metainfo=dict(attributes=('red', 'green')))

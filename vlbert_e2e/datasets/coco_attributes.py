@@ -25,16 +25,27 @@ class AttributeIndex:
 
     Raises:
         ConfigError: (a ``ValueError``) the file's attribute names, sorted by id,
-            differ from ``configured`` (a file without ``attributes`` included).
+            differ from ``configured`` (a file without ``attributes`` included), or its
+            ``attributes`` are not ``{"id": int, "name": str}`` entries with distinct
+            ids.
     """
 
     def __init__(self, coco: dict, configured: Optional[Sequence[str]], path: str) -> None:
-        attrs = sorted(coco.get('attributes') or [], key=lambda a: a['id'])
         self.path = path
         self.names = None if configured is None else tuple(configured)
         if self.names is None:
             return
-        names = [a.get('name') for a in attrs]
+        attrs = coco.get('attributes') or []
+        ok = isinstance(attrs, list) and all(
+            isinstance(a, dict) and _is_int(a.get('id')) and isinstance(a.get('name'), str)
+            for a in attrs)
+        ids = [a['id'] for a in attrs] if ok else []
+        if not ok or len(set(ids)) != len(ids):
+            # a repeated id would label its objects with whichever name sorts last
+            raise ConfigError(f'{path}: "attributes" must be a list of {{"id": int, "name": '
+                              'str} with distinct ids')
+        attrs = sorted(attrs, key=lambda a: a['id'])
+        names = [a['name'] for a in attrs]
         if names != list(self.names):
             # a row's index is the head's class: another set would be learnt under the
             # configured names (as VQAv2Dataset checks the categories)
@@ -51,11 +62,14 @@ class AttributeIndex:
         """``(A,)`` 1.0 at each attribute of annotation ``ann`` (all 0: none labelled).
 
         Raises:
-            BadSampleError: an ``attribute_ids`` entry the file's ``attributes`` lack,
-                naming ``where``.
+            BadSampleError: ``attribute_ids`` that is not a list, or an entry of it the
+                file's ``attributes`` lack (or not an int), naming ``where``.
         """
-        ids = ann.get('attribute_ids') or []
-        unknown = [a for a in ids if a not in self._index]
+        ids = ann.get('attribute_ids')
+        ids = [] if ids is None else ids
+        if not isinstance(ids, list):
+            raise BadSampleError(f'{where}: attribute_ids must be a list of ids, got {ids!r}')
+        unknown = [a for a in ids if not _is_int(a) or a not in self._index]
         if unknown:
             raise BadSampleError(f'{where}: attribute id {unknown[0]!r} is not in the '
                                  f'"attributes" of {self.path}')
@@ -66,11 +80,16 @@ def multi_hot(indices: Sequence[int], num: int) -> List[float]:
     """``(num,)`` 1.0 at each of ``indices`` (0-based attribute indices).
 
     Raises:
-        ValueError: an index outside ``[0, num)``.
+        ValueError: an index outside ``[0, num)`` or not an int (``true`` included).
     """
     row = [0.0] * num
     for i in indices:
-        if not (isinstance(i, int) and 0 <= i < num):
+        if not (_is_int(i) and 0 <= i < num):
             raise ValueError(f'attribute {i!r} is not an index of the {num} attributes')
         row[i] = 1.0
     return row
+
+
+def _is_int(v) -> bool:
+    """An int that is not a bool (JSON ``true`` would read as 1)."""
+    return isinstance(v, int) and not isinstance(v, bool)

@@ -8,7 +8,7 @@ import torch
 
 from vlbert_e2e.models.region_encoders.attribute_head import RoIAttributeHead
 from vlbert_e2e.models.vl_bert import ObjectTagEmbedding
-from vlbert_e2e.testing import batch, build_tiny_model, make_sample
+from vlbert_e2e.testing import batch, build_tiny_model, capture_logs, make_sample
 
 HEADS = dict(mlm=dict(type='MLMHead'))
 
@@ -77,6 +77,12 @@ def test_masked_and_unlabelled_rois_give_no_attribute_loss():
     torch.manual_seed(0)
     c = model(**batch(model, [_sample([[0., 0., 0.], [0., 0., 0.]])]), mode='loss')
     assert c['det_loss_attr'].item() == 0.0
+    # no attribute labels at all (no dataset asked for them): said once, in the log
+    bare = make_sample(96, 128, boxes=[[5, 5, 40, 40]], seed=4)
+    with capture_logs() as logs:
+        for _ in range(2):
+            assert model(**batch(model, [bare]), mode='loss')['det_loss_attr'].item() == 0.0
+    assert sum('a training batch without attribute labels' in m for m in logs) == 1
     with pytest.raises(ValueError, match='2 attributes per given RoI, but '
                                          'attribute_head.num_attributes is 3'):
         model(**batch(model, [_sample([[0., 1.], [1., 0.]])]), mode='loss')

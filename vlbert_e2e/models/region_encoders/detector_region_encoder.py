@@ -12,6 +12,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 import torch
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox2roi
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -237,11 +238,24 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
             logits = self.attribute_head(self._attribute_input(p.x, rois, app))
             attr_dist = list(logits.detach().softmax(-1).split(counts))
             if self.training:
+                self._warn_once_without_attributes(samples)
                 det_losses = dict(det_losses, det_loss_attr=self.attribute_head.loss(
                     logits, self._attribute_targets(samples, masked, logits)))
         img_wh = [imgs.new_tensor([s.img_shape[1], s.img_shape[0]]) for s in samples]
         return RegionFeatures(boxes, list(app.split(counts)), masked, cls_dist, img_wh,
                               det_losses, p.x, results, attr_dist=attr_dist)
+
+    def _warn_once_without_attributes(self, samples) -> None:
+        """Log once when a training batch brings no attribute labels at all: the head
+        then learns nothing (``det_loss_attr`` 0), most likely because no dataset
+        has ``metainfo.attributes``."""
+        if getattr(self, '_warned_no_attributes', False) or any(
+                roi_field(s, 'attributes') is not None for s in samples):
+            return
+        self._warned_no_attributes = True
+        MMLogger.get_current_instance().warning(
+            'attribute_head: a training batch without attribute labels (det_loss_attr is 0 '
+            "there); give the datasets metainfo=dict(attributes=...) to train the head")
 
     def _attribute_input(self, x: Tuple[Tensor, ...], rois: Tensor, app: Tensor) -> Tensor:
         """(M, D') what the attribute head reads: the appearance features ``app``, or

@@ -154,6 +154,7 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
         for layer in self.roi_head.bbox_roi_extractor.roi_layers:
             layer.register_forward_pre_hook(roi_align_in_fp32)
         self.attribute_head, self.attribute_feature = None, None
+        self._warned_no_attributes = False
         if attribute_head is not None:
             attribute_head = dict(attribute_head)
             self.attribute_feature = attribute_head.pop('feature', 'appearance')
@@ -249,7 +250,7 @@ class DetectorRegionEncoder(BoxSourceMixin, BaseModule):
         """Log once when a training batch brings no attribute labels at all: the head
         then learns nothing (``det_loss_attr`` 0), most likely because no dataset
         has ``metainfo.attributes``."""
-        if getattr(self, '_warned_no_attributes', False) or any(
+        if self._warned_no_attributes or any(
                 roi_field(s, 'attributes') is not None for s in samples):
             return
         self._warned_no_attributes = True

@@ -3,8 +3,6 @@ config's pipeline, the model left as it was, the batch path of the demo."""
 import json
 import os
 import runpy
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -13,6 +11,7 @@ import torch
 
 from vlbert_e2e.apis import InferenceError, UnreadableImageError, VLBertInferencer
 from vlbert_e2e.testing import ROOT, TINY_VL_CFG
+from vlbert_e2e.testing.cli import run_tools_here
 from vlbert_e2e.utils import CheckpointError
 
 IMG = os.path.join(ROOT, 'tests/data/cc/images/000001.jpg')
@@ -171,15 +170,14 @@ def test_demo_reads_max_length_scale_and_tokenizer_from_the_config(tiny_vl_check
 
 def test_demo_cli_writes_files_and_fails_in_one_line(tiny_vl_checkpoint, tmp_path, capsys):
     cfg, ckpt = tiny_vl_checkpoint
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
     base = ['--config', cfg, '--checkpoint', ckpt]
-    r = subprocess.run([sys.executable, 'tools/demo.py'] + base + [
-        IMG, '--task', 'vqa', '--text', 'is there a circle?', '--out-dir', str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    # as __main__ in this process (tests/test_tools/test_cli_bad_input.py runs a real one)
+    r = run_tools_here({'x': ['tools/demo.py'] + base + [
+        IMG, '--task', 'vqa', '--text', 'is there a circle?', '--out-dir', str(tmp_path)]})['x']
+    assert r['code'] == 0, r['stderr'][-2000:]
     assert json.load(open(tmp_path / '000001.json'))['answer'] in ('yes', 'no', '2')
     assert (tmp_path / '000001.jpg').stat().st_size > 0
-    demo = runpy.run_path(os.path.join(ROOT, 'tools/demo.py'))  # the rest in-process
+    demo = runpy.run_path(os.path.join(ROOT, 'tools/demo.py'))
     capsys.readouterr()
     assert demo['main'](base + [IMG, '--task', 'detect', '--out-dir', str(tmp_path / 'd')]) == 0
     line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(IMG)]

@@ -22,6 +22,7 @@ from vlbert_e2e.testing import (
     make_sample,
     tiny_model_cfg,
 )
+from vlbert_e2e.testing.cli import run_tools_here
 
 
 def _samples():
@@ -120,13 +121,12 @@ def test_activation_checkpointing_gives_same_gradients():
 
 def test_benchmark_tool_reports_a_consistent_split(tmp_path):
     out = tmp_path / 'bench.json'
-    r = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/benchmark.py', TINY_MODEL_CFG, '--img-size',
-         '64', '64', '--num-boxes', '2', '--num-tokens', '8', '--steps', '1', '--warmup', '0',
-         '--json', str(out), '--cfg-options', 'model.region_encoder.box_source=given'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, 'PYTHONPATH': ROOT})
-    assert r.returncode == 0, r.stderr[-2000:]
+    # as __main__ in this process (see vlbert_e2e.testing.cli)
+    r = run_tools_here({'x': [
+        'tools/analysis_tools/benchmark.py', TINY_MODEL_CFG, '--img-size', '64', '64',
+        '--num-boxes', '2', '--num-tokens', '8', '--steps', '1', '--warmup', '0', '--json',
+        str(out), '--cfg-options', 'model.region_encoder.box_source=given']})['x']
+    assert r['code'] == 0, r['stderr'][-2000:]
     res = json.loads(out.read_text())
     assert res['train_s_per_step'] > 0 and res['predict_s_per_step'] > 0
     assert res['train_gflop_per_step'] > 0 and 0 < res['train_mm_utilisation'] < 1.5

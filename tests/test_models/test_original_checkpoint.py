@@ -6,9 +6,8 @@ common/utils/bbox.py), independently of the converter's table.
 """
 import math
 import os
-import subprocess
-import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -23,6 +22,7 @@ from vlbert_e2e.testing import (
     record_encoder_inputs,
     tiny_original_state_dict,
 )
+from vlbert_e2e.testing.cli import run_tools_here
 
 BASE_ORIGINAL_CFG = os.path.join(
     ROOT, 'configs/vlbert/vlbert-base-original_faster-rcnn-r101-c4_16xb16-10e_cc-text.py')
@@ -359,7 +359,6 @@ def test_hf_bert_keeps_its_segment_rows_through_init_weights(tmp_path):
 
 
 def _run_tool(args):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore',
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    return subprocess.run([sys.executable, TOOL] + args, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    """The converter as ``__main__`` in this process (no second start-up of torch)."""
+    r = run_tools_here({'x': [TOOL] + args})['x']
+    return SimpleNamespace(returncode=r['code'], stdout=r['stdout'], stderr=r['stderr'])

@@ -1,9 +1,9 @@
 """tools/analysis_tools/fill_accuracy.py: which caption words it masks, bad manifests."""
 import os
-import subprocess
 import sys
 
 from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing.cli import run_tools_here
 
 TOOL = os.path.join(ROOT, 'tools/analysis_tools/fill_accuracy.py')
 sys.path.insert(0, os.path.join(ROOT, 'tools/analysis_tools'))
@@ -25,9 +25,8 @@ def test_first_word_of_each_kind_is_masked_once():
 def test_bad_manifest_line_is_one_line_exit_2(tmp_path):
     bad = tmp_path / 'captions.jsonl'
     bad.write_text('{"image": "a.jpg", "caption": "1 shape: a red circle"}\n{"image": 1}\n')
-    r = subprocess.run([sys.executable, TOOL, 'cfg.py', 'ckpt.pth', '--captions', str(bad)],
-                       capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore'))
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [
+    # run as __main__ in this process (see vlbert_e2e.testing.cli)
+    r = run_tools_here({'x': [TOOL, 'cfg.py', 'ckpt.pth', '--captions', str(bad)]})['x']
+    assert r['code'] == 2
+    assert r['stderr'].strip().splitlines() == [
         f'error: {bad}, line 2: not a caption record (needs "image" and "caption" strings)']

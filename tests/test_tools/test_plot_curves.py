@@ -1,10 +1,10 @@
 """tools/analysis_tools/plot_curves.py: MMEngine json logs -> loss / accuracy curves."""
 import json
 import os
-import subprocess
 import sys
 
 from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing.cli import run_tools_here
 
 TOOL = os.path.join(ROOT, 'tools/analysis_tools/plot_curves.py')
 sys.path.insert(0, os.path.join(ROOT, 'tools/analysis_tools'))
@@ -34,17 +34,17 @@ def test_cli_writes_one_png_for_both_stages(tmp_path):
     a = write_log(tmp_path / 'a.json', rows)
     b = write_log(tmp_path / 'b.json', rows)
     out = tmp_path / 'curves.png'
-    r = subprocess.run([sys.executable, TOOL, a, b, '--titles', 'pretraining', 'fine-tuning',
-                        '--out', str(out)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    # run as __main__ in this process (see vlbert_e2e.testing.cli)
+    r = run_tools_here({'x': [TOOL, a, b, '--titles', 'pretraining', 'fine-tuning',
+                              '--out', str(out)]})['x']
+    assert r['code'] == 0, r['stderr']
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 10000
 
 
 def test_cli_bad_log_is_one_line_exit_2(tmp_path):
     bad = tmp_path / 'bad.json'
     bad.write_text('{"loss": 1.0, "iter": 1}\nnot json\n')
-    r = subprocess.run([sys.executable, TOOL, str(bad), '--out', str(tmp_path / 'c.png')],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [f'error: {bad}, line 2: not JSON '
+    r = run_tools_here({'x': [TOOL, str(bad), '--out', str(tmp_path / 'c.png')]})['x']
+    assert r['code'] == 2
+    assert r['stderr'].strip().splitlines() == [f'error: {bad}, line 2: not JSON '
                                              f'(Expecting value: line 1 column 1 (char 0))']

@@ -1,11 +1,12 @@
 """tools/analysis_tools/probe_regions.py: the linear probe, the RoIs it reads, bad input."""
 import os
-import subprocess
 import sys
 
+import pytest
 import torch
 
 from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing.cli import run_tools_in_one_process
 
 TOOL = os.path.join(ROOT, 'tools/analysis_tools/probe_regions.py')
 CFG = os.path.join(ROOT, 'configs/vqa/vlbert-tiny_faster-rcnn-r18-c4_1xb2-2e_vqa-fixture.py')
@@ -64,48 +65,60 @@ def test_collect_reads_every_stage_for_each_distinct_roi():
     torch.testing.assert_close(x.std(1, unbiased=False), torch.ones(n), atol=1e-3, rtol=0)
 
 
-def test_missing_checkpoint_is_one_line_exit_2(tmp_path):
-    missing = tmp_path / 'nope.pth'
-    r = subprocess.run([sys.executable, TOOL, CFG, str(missing)], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore'))
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('error: ') and str(missing) in lines[0]
+PRETRAIN_CFG = os.path.join(
+    ROOT, 'configs/demo/vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
 
 
-def test_config_without_a_test_split_and_bad_batches_are_refused(tmp_path):
-    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
-    pre = os.path.join(ROOT, 'configs/demo/'
-                       'vlbert-minilm-l3_faster-rcnn-r18-c4_1xb16-pretrain_shapes.py')
-    r = subprocess.run([sys.executable, TOOL, pre, str(tmp_path / 'x.pth')],
-                       capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [f'error: {pre} has no test_dataloader to read '
-                                             'RoIs from']
-    for bad in ('0', '-3'):
-        r = subprocess.run([sys.executable, TOOL, CFG, 'x.pth', '--batches', bad],
-                           capture_output=True, text=True, timeout=300, env=env)
-        assert r.returncode == 2 and 'give a positive number, or -1 for all' in r.stderr
-
-
-def test_partial_load_probes_a_checkpoint_of_another_head_set(tmp_path):
+@pytest.fixture(scope='module')
+def cli(tmp_path_factory):
+    """Every command line below, run as ``__main__`` in one driver process (one start-up
+    of torch + MMEngine instead of six; see ``vlbert_e2e.testing.cli``)."""
     # a pretraining checkpoint has MLM/MVRC heads where the fine-tuning config has others
     from vlbert_e2e.registry import MODELS
     from vlbert_e2e.utils.config_checks import load_config
     from vlbert_e2e.utils.setup_env import register_all_modules
     register_all_modules()
+    tmp = tmp_path_factory.mktemp('probe')
     sd = MODELS.build(load_config(CFG).model).state_dict()
     sd['heads.mlm.extra'] = torch.zeros(2)
-    ckpt = tmp_path / 'other_heads.pth'
+    ckpt = tmp / 'other_heads.pth'
     torch.save({'state_dict': sd}, ckpt)
-    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
-    strict = subprocess.run([sys.executable, TOOL, CFG, str(ckpt)], capture_output=True,
-                            text=True, timeout=300, env=env)
-    assert strict.returncode == 2 and '--partial-load probes it anyway' in strict.stderr
-    partial = subprocess.run([sys.executable, TOOL, CFG, str(ckpt), '--partial-load'],
-                             capture_output=True, text=True, timeout=300, env=env)
+    argvs = {
+        'missing checkpoint': [TOOL, CFG, str(tmp / 'nope.pth')],
+        'no test split': [TOOL, PRETRAIN_CFG, str(tmp / 'x.pth')],
+        'batches 0': [TOOL, CFG, 'x.pth', '--batches', '0'],
+        'batches -3': [TOOL, CFG, 'x.pth', '--batches', '-3'],
+        'other heads, strict': [TOOL, CFG, str(ckpt)],
+        'other heads, --partial-load': [TOOL, CFG, str(ckpt), '--partial-load'],
+    }
+    return tmp, run_tools_in_one_process(argvs, timeout=900)
+
+
+def test_missing_checkpoint_is_one_line_exit_2(cli):
+    tmp, results = cli
+    r = results['missing checkpoint']
+    assert r['code'] == 2
+    lines = r['stderr'].strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and str(tmp / 'nope.pth') in lines[0]
+
+
+def test_config_without_a_test_split_and_bad_batches_are_refused(cli):
+    _, results = cli
+    r = results['no test split']
+    assert r['code'] == 2
+    assert r['stderr'].strip().splitlines() == [f'error: {PRETRAIN_CFG} has no test_dataloader '
+                                                'to read RoIs from']
+    for bad in ('0', '-3'):
+        r = results[f'batches {bad}']
+        assert r['code'] == 2 and 'give a positive number, or -1 for all' in r['stderr']
+
+
+def test_partial_load_probes_a_checkpoint_of_another_head_set(cli):
+    _, results = cli
+    strict = results['other heads, strict']
+    assert strict['code'] == 2 and '--partial-load probes it anyway' in strict['stderr']
+    partial = results['other heads, --partial-load']
     # loaded; the fixture's six questions hold too few RoIs for the regression
-    assert partial.returncode == 2, partial.stderr
-    assert partial.stderr.strip().splitlines()[-1] == (
+    assert partial['code'] == 2, partial['stderr']
+    assert partial['stderr'].strip().splitlines()[-1] == (
         'error: fewer than 20 RoIs found; more --batches?')

@@ -1,10 +1,10 @@
 """tools/run_demo.py: the recorded ablation column and --ablation-only's input check."""
 import json
 import os
-import subprocess
 import sys
 
 from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing.cli import run_tools_here
 
 TOOL = os.path.join(ROOT, 'tools/run_demo.py')
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -67,11 +67,10 @@ def test_missing_record_adds_no_column_and_says_how_to_measure(tmp_path, monkeyp
 
 
 def test_ablation_only_without_a_finished_run_is_one_line_exit_2(tmp_path):
-    r = subprocess.run([sys.executable, TOOL, '--ablation-only', '--work-dir', str(tmp_path)],
-                       capture_output=True, text=True, timeout=120, cwd=ROOT,
-                       env=dict(os.environ, PYTHONWARNINGS='ignore'))
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
+    # run as __main__ in this process (the usage checks need no fresh interpreter)
+    r = run_tools_here({'x': [TOOL, '--ablation-only', '--work-dir', str(tmp_path)]})['x']
+    assert r['code'] == 2
+    lines = r['stderr'].strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         f'error: --ablation-only needs a finished two-stage run in {tmp_path}')
 
@@ -97,11 +96,12 @@ def test_ablation_only_refuses_malformed_records_before_training(tmp_path):
 
 def test_bad_stage_lengths_are_usage_errors_before_anything_runs():
     """--iters below 1 or --pretrain-iters below 0 exit 2 at once (no pretraining first)."""
-    for argv in (['--iters', '-5'], ['--iters', '0'], ['--pretrain-iters', '-1'],
-                 ['--iters', 'many']):
-        r = subprocess.run([sys.executable, TOOL] + argv, capture_output=True, text=True,
-                           timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS='ignore'))
-        assert r.returncode == 2, argv
-        assert r.stderr.strip().splitlines()[-1].endswith(
+    argvs = (['--iters', '-5'], ['--iters', '0'], ['--pretrain-iters', '-1'],
+             ['--iters', 'many'])
+    results = run_tools_here({' '.join(a): [TOOL] + a for a in argvs})
+    for argv in argvs:
+        r = results[' '.join(argv)]
+        assert r['code'] == 2, argv
+        assert r['stderr'].strip().splitlines()[-1].endswith(
             f"{argv[1]} is not an integer >= {0 if argv[0] == '--pretrain-iters' else 1}"
-        ), r.stderr
+        ), r['stderr']

@@ -1,4 +1,5 @@
-"""MMEngine's Runner with a quiet start (issue 17: a console a person can follow)."""
+"""MMEngine's Runner with a quiet start (issue 17: a console a person can follow) and one
+more default hook (the datasets' names checked against the model)."""
 import logging
 import os.path as osp
 import sys
@@ -8,6 +9,8 @@ import torch
 from mmengine.runner import Runner
 
 from vlbert_e2e.registry import RUNNERS
+
+from .hooks.metainfo_check_hook import MetainfoCheckHook
 
 
 class _Hold(logging.Filter):
@@ -37,6 +40,11 @@ class VLRunner(Runner):
     ``tools/train.py`` and ``tools/test.py`` use it unless a config sets ``runner_type``
     (e.g. ``FlexibleRunner`` for FSDP). The hook-order table MMEngine logs next (~60
     lines) is appended to that file too, and the console gets one line.
+
+    Its default hooks are MMEngine's plus ``metainfo_check``
+    (:class:`~vlbert_e2e.engine.hooks.MetainfoCheckHook`: the datasets' class and
+    attribute names against the model's, before the first step); a config drops it
+    with ``default_hooks = dict(metainfo_check=None)``, as any of MMEngine's.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -76,3 +84,11 @@ class VLRunner(Runner):
             f'Python {sys.version.split()[0]}, PyTorch {torch.__version__}, MMEngine '
             f'{mmengine.__version__}, CUDA {"yes" if torch.cuda.is_available() else "no"}, '
             f'seed {self.seed}; environment and config: {path}')
+
+    def register_default_hooks(self, hooks=None) -> None:
+        """MMEngine's default hooks, ``metainfo_check`` among them; ``hooks`` (the
+        config's ``default_hooks``) are merged over them, ``None`` dropping one."""
+        hooks = dict(dict(metainfo_check=dict(type=MetainfoCheckHook)), **(hooks or {}))
+        if hooks['metainfo_check'] is None:  # MMEngine accepts None for its own names only
+            del hooks['metainfo_check']
+        super().register_default_hooks(hooks)

@@ -6,6 +6,7 @@ import os
 import runpy
 import subprocess
 import sys
+import time
 import traceback
 from typing import Dict, List
 
@@ -29,9 +30,10 @@ def run_tools_here(argvs: Dict[str, List[str]]) -> dict:
         argvs (dict): case name -> argv (script first).
 
     Returns:
-        dict: case name -> ``dict(code, stderr, stdout)``; ``code`` is the exit status,
-        1 for ``sys.exit('message')`` (the message in ``stderr``) and -1 for an uncaught
-        exception (its traceback in ``stderr``, after ``Traceback (uncaught)``).
+        dict: case name -> ``dict(code, stderr, stdout, seconds)``; ``code`` is the exit
+        status, 1 for ``sys.exit('message')`` (the message in ``stderr``) and -1 for an
+        uncaught exception (its traceback in ``stderr``, after ``Traceback (uncaught)``);
+        ``seconds`` the case's wall time (to find what makes a driver slow).
     """
     out, argv0, cwd = {}, sys.argv, os.getcwd()
     os.chdir(ROOT)
@@ -39,9 +41,11 @@ def run_tools_here(argvs: Dict[str, List[str]]) -> dict:
         for name, argv in argvs.items():
             err, log = io.StringIO(), io.StringIO()
             sys.argv = list(argv)
+            start = time.perf_counter()
             with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log):
                 code = _run_main(argv[0], err)
-            out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue())
+            out[name] = dict(code=code, stderr=err.getvalue(), stdout=log.getvalue(),
+                             seconds=round(time.perf_counter() - start, 2))
     finally:
         sys.argv = argv0
         os.chdir(cwd)

@@ -172,6 +172,9 @@ def _key_paths(node: Any, arg: str, cls_name: Optional[str], prefix: str = '') -
 
 
 BAD_KWARG = re.compile(r"unexpected keyword argument '(\w+)'")
+# mmengine.dataset.ConcatDataset's words when its datasets' metainfo differ
+CONCAT_META = 'meta information of the'
+
 # the innermost class: Python names it ("X.__init__()"), MMEngine's wrapper too
 CLASS = re.compile(r'class `(\w+)`|(\w+)\.__init__\(\)')
 
@@ -181,15 +184,24 @@ def explain_config_errors(cfg: Config) -> Iterator[None]:
     """Turn the ``TypeError`` of a registry build with an argument the class does not
     take ("X.__init__() got an unexpected keyword argument 'foo'", or MMEngine's
     "class `X` in ...: ..." wrapping of it) into a :class:`ConfigKeyError` naming the config
-    key(s). Other errors pass unchanged.
+    key(s); and MMEngine ``ConcatDataset``'s refusal of datasets whose meta information
+    differs (a ``ValueError`` or ``TypeError`` naming no config key) into a
+    :class:`ConfigError` that says which option allows it. Other errors pass unchanged.
 
     Raises:
         ConfigKeyError: from such a ``TypeError`` raised inside the ``with`` block.
+        ConfigError: from ``ConcatDataset``'s meta-information check.
     """
     try:
         yield
-    except TypeError as e:
-        bad = BAD_KWARG.search(str(e))
+    except (TypeError, ValueError) as e:
+        if CONCAT_META in str(e):
+            msg = ' '.join(str(e).split(': ')[-1].split())
+            raise ConfigError(
+                f'ConcatDataset: {msg} (the datasets of a ConcatDataset must have the same '
+                'metainfo, e.g. classes, attributes; list the keys that may differ in its '
+                'ignore_keys)') from e
+        bad = BAD_KWARG.search(str(e)) if isinstance(e, TypeError) else None
         if bad is None:
             raise
         classes = [a or b for a, b in CLASS.findall(str(e))]

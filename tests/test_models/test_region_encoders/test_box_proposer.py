@@ -301,9 +301,9 @@ model = dict(visual_embedding=dict(geometry_dim=2048),
                         vqa=dict(type='VQAHead', num_answers=3, classifier_type='mlm')))
 ''')
     out = d / 'converted.pth'
-    r = _run(['tools/model_converters/vlbert_original_to_mmengine.py', str(src), str(out),
-              '--config', str(cfg)])
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_tools_here({'x': ['tools/model_converters/vlbert_original_to_mmengine.py',
+                              str(src), str(out), '--config', str(cfg)]})['x']
+    assert r['code'] == 0, r['stderr'][-3000:]
     model = build_model_from_cfg(str(cfg))
     state = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     model.load_state_dict(state, strict=True)

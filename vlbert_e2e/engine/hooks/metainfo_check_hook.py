@@ -1,4 +1,4 @@
-"""Compare the datasets' class and attribute names with the model before a run."""
+"""Compare the datasets' attribute names with the model before a run."""
 from typing import Iterator, Optional, Sequence
 
 from mmengine.hooks import Hook
@@ -24,19 +24,23 @@ def leaf_datasets(dataset) -> Iterator:
 @HOOKS.register_module()
 class MetainfoCheckHook(Hook):
     """Before training, validation and testing, compare each dataset's
-    ``metainfo['classes']`` and ``metainfo['attributes']`` with what the model predicts:
-    the detector's box head (``num_classes``), the attribute head (``num_attributes``)
-    and the object tags (``names``, ``attribute_names``, which must also be in the
-    datasets' order: the tag of label ``i`` is the word of name ``i``).
+    ``metainfo['attributes']`` (the attribute labels its samples carry, which train the
+    detector's attribute head) with the model: the attribute head's ``num_attributes``
+    and the object tags' ``attribute_names``, which must be the same names in the same
+    order (the tag of attribute ``i`` is the word of name ``i``).
 
-    mmdet's ``NumClassCheckHook`` does the class count for detectors; it reads every
-    module with a ``num_classes`` and would refuse the masked RoI classification head
-    (classes + background), and it knows no attributes, so this one is written for
-    this model. Datasets without the key (a text corpus) are not compared.
+    Class names are not compared: the detector may predict another label set than the
+    data's (the paper's Visual Genome detector on COCO's RefCOCO, ``detector_classes``
+    in ``vlbert_e2e/utils/class_names.py``), and the datasets that train it check
+    their files against the config's ``classes`` themselves. mmdet's
+    ``NumClassCheckHook`` assumes the data train the detector, and it knows no
+    attributes, so this one is written for this model. Datasets without attributes (a
+    text corpus, an evaluation set) are not compared.
 
     Raises:
-        ConfigError: a dataset whose names differ in number (or, for the object tags,
-            in order) from the model's, naming the dataset class and its file.
+        ConfigError: a dataset whose attributes differ in number or order from the
+            model's, or that has attributes for a model without an attribute head,
+            naming the dataset class and its file.
     """
 
     priority = 'VERY_HIGH'
@@ -55,36 +59,26 @@ class MetainfoCheckHook(Hook):
 
     def _check(self, runner, dataset) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        encoder = getattr(model, 'region_encoder', None)
-        bbox_head = getattr(getattr(encoder, 'roi_head', None), 'bbox_head', None)
-        attr_head = getattr(encoder, 'attribute_head', None)
+        attr_head = getattr(getattr(model, 'region_encoder', None), 'attribute_head', None)
         tags = getattr(getattr(model, 'vl_bert', None), 'object_tags', None)
         for d in leaf_datasets(dataset):
-            meta = getattr(d, 'metainfo', None) or {}
+            attributes = (getattr(d, 'metainfo', None) or {}).get('attributes')
+            if attributes is None:
+                continue
             where = f'{type(d).__name__} ({getattr(d, "ann_file", "")})'
-            classes, attributes = meta.get('classes'), meta.get('attributes')
-            if classes is not None:
-                _same_count(where, 'classes', classes, 'the detector predicts',
-                            getattr(bbox_head, 'num_classes', None))
-                _same_order(where, 'classes', classes, 'model.object_tags.names',
-                            getattr(tags, 'names', None))
-            if attributes is not None:
-                _same_count(where, 'attributes', attributes,
-                            'region_encoder.attribute_head predicts',
-                            None if attr_head is None else attr_head.num_attributes,
-                            missing='no attribute head')
-                _same_order(where, 'attributes', attributes,
-                            'model.object_tags.attribute_names',
-                            getattr(tags, 'attribute_names', None) or None)
+            _same_count(where, 'attributes', attributes,
+                        'region_encoder.attribute_head predicts',
+                        None if attr_head is None else attr_head.num_attributes,
+                        missing='no attribute head')
+            _same_order(where, 'attributes', attributes, 'model.object_tags.attribute_names',
+                        getattr(tags, 'attribute_names', None) or None)
 
 
 def _same_count(where: str, key: str, names: Sequence[str], what: str, n: Optional[int],
-                missing: Optional[str] = None) -> None:
+                missing: str) -> None:
     if n is None:
-        if missing:
-            raise ConfigError(f'{where}: metainfo.{key} has {len(names)} names but the '
-                              f'model has {missing} (set it or drop metainfo.{key})')
-        return
+        raise ConfigError(f'{where}: metainfo.{key} has {len(names)} names but the model '
+                          f'has {missing} (set it or drop metainfo.{key})')
     if n != len(names):
         raise ConfigError(f'{where}: metainfo.{key} has {len(names)} names {tuple(names)} '
                           f'but {what} {n}')

@@ -2,9 +2,10 @@
 
 Stage 1 pretrains on the shapes world as the paper does (MLM with visual clues on the
 captions, masked RoI classification, text-only MLM on the corpus, mixed in every batch);
-stage 2 fine-tunes from that checkpoint (``load_from``: the language side; the pretraining
-heads are dropped, the detector and the visual embedding start afresh, each logged) on VQA
-+ referring expressions + detection, end to end from pixels. ``--ablation``
+stage 2 fine-tunes from that checkpoint (``load_from``: the language side's embeddings; the
+pretraining heads are dropped, the encoder layers start from MiniLM's weights again, the
+detector and the visual embedding afresh, each logged) on VQA + referring expressions +
+detection, end to end from pixels. ``--ablation``
 adds the same fine-tuning from scratch for as long as both stages took. Everything runs
 offline on CPU through the project's own tools (train.py, test.py, demo.py).
 """

@@ -9,6 +9,7 @@ import pytest
 from vlbert_e2e.datasets import ConceptualCaptionsDataset, TextCorpusDataset
 from vlbert_e2e.datasets.transforms import BadSampleError, build_tokenizer
 from vlbert_e2e.testing import ROOT, TOKENIZER, capture_logs
+from vlbert_e2e.utils.config_checks import ConfigError
 
 TOK = TOKENIZER
 CC = os.path.join(ROOT, 'tests/data/cc')
@@ -100,3 +101,6 @@ def test_manifest_attributes_become_multi_hot_rows(tmp_path):
     with pytest.raises(BadSampleError, match=r"m.jsonl, line 1: malformed record .*attribute "
                                              r"1 is not an index of the 1 attributes"):
         ConceptualCaptionsDataset(metainfo=dict(attributes=('blue', )), **kw)
+    with pytest.raises(ConfigError, match=r"m.jsonl: metainfo.attributes must be a list of "
+                                          r"names, got 'red'"):
+        ConceptualCaptionsDataset(metainfo=dict(attributes='red'), **kw)

@@ -102,6 +102,10 @@ def test_attributes_become_multi_hot_rows_of_the_given_boxes(tmp_path):
     with pytest.raises(ValueError, match=r"its attributes \['red', 'green'\] are not the "
                                          r"attributes of the config \['green', 'red'\]"):
         _dataset(instances_file=str(path), metainfo=dict(attributes=('green', 'red')))
+    # a string (--cfg-options ...attributes=red) would be read letter by letter
+    with pytest.raises(ValueError, match=r"instances.json: metainfo.attributes must be a "
+                                         r"list of names, got 'red'"):
+        _dataset(instances_file=str(path), metainfo=dict(attributes='red'))
     for ids, says in (([4, 3], 'attribute id 3 is not in the "attributes" of'),
                       ([True], 'attribute id True is not in'),  # JSON true is not id 1
                       (4, 'attribute_ids must be a list of ids, got 4')):

@@ -103,3 +103,22 @@ def test_task_key_routes_samples_to_heads():
         a_out, b_out = model(**batch(model, [a, b], training=False), mode='predict')
     assert 'pred_answer_index' in a_out and 'pred_ref_box' not in a_out
     assert 'pred_ref_box' in b_out and 'pred_answer_index' not in b_out
+
+
+def test_rows_of_one_picture_share_a_pass_only_with_the_same_attribute_labels():
+    """A question row carrying attribute labels and an expression row (detector ground
+    truth, no labels) of the same picture: the expression row is preferred as the
+    representative, so sharing its pass would drop the labels (det_loss_attr 0)."""
+    from vlbert_e2e.models.multimodal.batch_layout import distinct_images
+    rows = []
+    for _ in range(3):
+        img, row = make_sample(32, 32, boxes=[[1, 1, 9, 9]], seed=3)
+        row.set_metainfo(dict(img_path='a.jpg'))
+        rows.append(row)
+    question, expression, same_labels = rows
+    question.gt_rois.attributes = same_labels.gt_rois.attributes = torch.tensor([[0.0, 1.0]])
+    expression.gt_instances = InstanceData(bboxes=torch.tensor([[1.0, 1, 9, 9]]),
+                                           labels=torch.tensor([0]))
+    keep, where = distinct_images(torch.stack([img, img, img]),
+                                  [question, expression, same_labels])
+    assert keep == [1, 0] and where == [1, 0, 1]

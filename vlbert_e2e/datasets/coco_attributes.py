@@ -7,11 +7,31 @@ Format (PACO's COCO-format files, arXiv 2301.01795): a top-level ``attributes`` 
 object has no attribute label and gives no attribute loss). Written by hand: mmdet's
 ``CocoDataset`` reads no attributes.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from vlbert_e2e.utils.config_checks import ConfigError
 
 from .transforms.loading import BadSampleError
+
+
+def configured_attributes(value, where: str) -> Optional[Tuple[str, ...]]:
+    """A dataset's ``metainfo['attributes']`` as a tuple of names.
+
+    Args:
+        value: the metainfo value; ``None`` or empty: attributes are not read.
+        where: the dataset's file, for the error message.
+
+    Raises:
+        ConfigError: a string (MMEngine reads a string metainfo value as the path of a
+            meta file and keeps it when there is none, so ``'red'`` would become the
+            names ``r``, ``e``, ``d``), or names that are not strings.
+    """
+    if not value:
+        return None
+    if isinstance(value, str) or not all(isinstance(n, str) for n in value):
+        raise ConfigError(f'{where}: metainfo.attributes must be a list of names, got '
+                          f'{value!r}')
+    return tuple(value)
 
 
 class AttributeIndex:
@@ -20,19 +40,19 @@ class AttributeIndex:
     Args:
         coco: the loaded instances JSON.
         configured: the config's attribute names (``metainfo['attributes']``), in the
-            attribute head's order; ``None``: attributes are not read.
+            attribute head's order; ``None`` or empty: attributes are not read.
         path: the file, for error messages.
 
     Raises:
         ConfigError: (a ``ValueError``) the file's attribute names, sorted by id,
             differ from ``configured`` (a file without ``attributes`` included), or its
             ``attributes`` are not ``{"id": int, "name": str}`` entries with distinct
-            ids.
+            ids; ``configured`` not a list of names (:func:`configured_attributes`).
     """
 
     def __init__(self, coco: dict, configured: Optional[Sequence[str]], path: str) -> None:
         self.path = path
-        self.names = None if configured is None else tuple(configured)
+        self.names = configured_attributes(configured, path)
         if self.names is None:
             return
         attrs = coco.get('attributes') or []

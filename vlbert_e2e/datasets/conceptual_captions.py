@@ -8,7 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from vlbert_e2e.registry import DATASETS
 
-from .coco_attributes import multi_hot
+from .coco_attributes import configured_attributes, multi_hot
 from .img2dataset_folder import read_caption, scan_img2dataset_folder
 from .record_checker import RecordChecker, resolve
 from .skipped_samples import SkipsBadTestSamples
@@ -81,7 +81,9 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
                 every record is bad.
             FileNotFoundError: the img2dataset folder (``ann_file`` or
                 ``data_prefix['img']`` of a TSV) or ``ann_file`` does not exist.
+            ConfigError: ``metainfo.attributes`` is not a list of names.
         """
+        configured_attributes(self._metainfo.get('attributes'), self.ann_file)
         if os.path.isdir(self.ann_file):
             records = self._read_img2dataset()
         elif self.ann_file.endswith(('.jsonl', '.json')):
@@ -135,7 +137,7 @@ class ConceptualCaptionsDataset(SkipsBadTestSamples, BaseDataset):
                 rec['roi_labels'] = [int(v) for v in item['labels']]
             if item.get('cls_dist') is not None:
                 rec['roi_cls_dist'] = [[float(p) for p in d] for d in item['cls_dist']]
-            attributes = self._metainfo.get('attributes')
+            attributes = self._metainfo.get('attributes')  # checked in load_data_list
             if attributes and item.get('attributes') is not None:
                 rec['roi_attributes'] = [multi_hot(a, len(attributes))
                                          for a in item['attributes']]

@@ -1,5 +1,5 @@
 """MMEngine's Runner with a quiet start (issue 17: a console a person can follow) and one
-more default hook (the datasets' names checked against the model)."""
+more default hook (the datasets' attribute names checked against the model)."""
 import logging
 import os.path as osp
 import sys
@@ -42,8 +42,8 @@ class VLRunner(Runner):
     lines) is appended to that file too, and the console gets one line.
 
     Its default hooks are MMEngine's plus ``metainfo_check``
-    (:class:`~vlbert_e2e.engine.hooks.MetainfoCheckHook`: the datasets' class and
-    attribute names against the model's, before the first step); a config drops it
+    (:class:`~vlbert_e2e.engine.hooks.MetainfoCheckHook`: the datasets' attribute
+    names against the model's, before the first step); a config drops it
     with ``default_hooks = dict(metainfo_check=None)``, as any of MMEngine's.
     """
 

@@ -63,7 +63,7 @@ class MetainfoCheckHook(Hook):
         tags = getattr(getattr(model, 'vl_bert', None), 'object_tags', None)
         for d in leaf_datasets(dataset):
             attributes = (getattr(d, 'metainfo', None) or {}).get('attributes')
-            if attributes is None:
+            if not attributes:  # none (or empty: not read by the datasets either)
                 continue
             where = f'{type(d).__name__} ({getattr(d, "ann_file", "")})'
             _same_count(where, 'attributes', attributes,

@@ -42,10 +42,13 @@ def _same_pixels(imgs: Optional[Tensor], samples: Sequence, a: int, b: int) -> b
 
 def _encoding_key(sample) -> tuple:
     """What must match for two samples to share a region-encoder pass: the picture
-    (:func:`picture_key`), its size, and the given RoIs and their masks (what a region
-    encoder reads of a sample besides its pixels)."""
+    (:func:`picture_key`), its size, and the given RoIs, their masks and their attribute
+    labels (what a region encoder reads of a sample besides its pixels: a question row
+    with attribute labels and an expression row without them, of one picture, are
+    encoded apart, else the representative's lack of labels would drop the others')."""
     fields = tuple(None if roi_field(sample, k) is None else
-                   roi_field(sample, k).cpu().numpy().tobytes() for k in ('bboxes', 'masked'))
+                   roi_field(sample, k).cpu().numpy().tobytes()
+                   for k in ('bboxes', 'masked', 'attributes'))
     return picture_key(sample.metainfo), tuple(sample.metainfo.get('img_shape') or ()), fields
 
 

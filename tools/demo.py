@@ -90,7 +90,7 @@ def read_questions(path: str, task: str) -> list:
             (the message names the file and the record).
         FileNotFoundError: the file, or a record's image, does not exist.
     """
-    from vlbert_e2e.apis import InferenceError
+    from vlbert_e2e.apis import TASKS, InferenceError
     if not os.path.isfile(path):
         raise FileNotFoundError(f'questions file not found: {path}')
     from vlbert_e2e.utils.json_lines import read_json_lines
@@ -106,13 +106,19 @@ def read_questions(path: str, task: str) -> list:
     for i, r in records:
         if not isinstance(r, dict) or not isinstance(r.get('image'), str):
             raise InferenceError(f'{path} {i}: needs an "image" path, got {r!r:.80}')
+        if os.path.isdir(r['image']):
+            raise InferenceError(f'{path} {i}: "image" {r["image"]} is a folder, not an image')
         if not os.path.isfile(r['image']):
             raise FileNotFoundError(f'{path} {i}: image file not found: {r["image"]}')
         item = dict(image=r['image'], task=r.get('task', task),
                     text=r.get('question', r.get('text')),
                     id=str(r.get('id', os.path.splitext(os.path.basename(r['image']))[0])))
-        if item['task'] != 'detect' and not isinstance(item['text'], str):
-            raise InferenceError(f'{path} {i}: needs a "question" (or "text")')
+        if item['task'] not in TASKS:
+            raise InferenceError(f'{path} {i}: unknown task {item["task"]!r}; choose from '
+                                 f'{", ".join(TASKS)}')
+        if item['task'] != 'detect' and (not isinstance(item['text'], str)
+                                         or not item['text'].strip()):
+            raise InferenceError(f'{path} {i}: needs a non-empty "question" (or "text")')
         if r.get('answer') is not None:
             item['answer'] = str(r['answer'])
         items.append(item)

@@ -5,11 +5,11 @@
 # trained jointly and end to end from pixels on the procedural shapes data set:
 # detection losses + VQA + referring expressions in every batch.
 # From the pretraining checkpoint it takes the embeddings of the language side (word,
-# position and segment embeddings, the object-tag and visual LayerNorm parameters); the
-# encoder layers start from MiniLM's weights again, and the detector and the visual
-# embedding afresh (keep_initial below). Fine-tuned from the pretrained encoder layers,
-# colour questions stayed at 31.6-49.1 %; from MiniLM's, 78.1 % (README, "What bounds it";
-# one run each). From the pretrained detector they stayed at chance (15.8-28.1 %).
+# position, segment and VL-BERT's own embeddings, their LayerNorms); the encoder layers
+# start from MiniLM's weights again, and the detector and the visual embedding afresh
+# (keep_initial below). Fine-tuned from the pretrained encoder layers, colour questions
+# stayed at 31.6-49.1 % in four runs; from MiniLM's, 78.1 % (README, "What bounds it";
+# one run). From the pretrained detector they stayed at chance (15.8-28.1 %).
 # Each batch holds the 32 texts (questions, expressions) of about 4-5 pictures, and the
 # detector runs once per picture (ImageGroupedSampler): ~5x the texts per second of
 # independent samples (22 vs 4.6 on 2 CPU cores; README, demo recipes 5 and 7).

@@ -189,10 +189,20 @@ def test_demo_cli_writes_files_and_fails_in_one_line(tiny_vl_checkpoint, tmp_pat
     good = json.dumps(dict(image=IMG, question='how many?'))
     (tmp_path / 'bad_line.jsonl').write_text(good + '\n{"image": oops}\n')
     (tmp_path / 'no_image.jsonl').write_text(good + '\n\n' + json.dumps(dict(question='q')))
+    for name, record in (('blank', dict(image=IMG, question='  ')),
+                         ('bogus', dict(image=IMG, question='q', task='bogus')),
+                         ('folder', dict(image=str(tmp_path), question='q'))):
+        (tmp_path / f'{name}.jsonl').write_text(good + '\n' + json.dumps(record) + '\n')
     for args, msg in (
             (['--questions', str(tmp_path / 'bad_line.jsonl')], 'bad_line.jsonl, line 2: not JSON'),
             (['--questions', str(tmp_path / 'no_image.jsonl')],
              'no_image.jsonl line 3: needs an "image" path'),
+            (['--questions', str(tmp_path / 'blank.jsonl')],
+             'blank.jsonl line 2: needs a non-empty "question" (or "text")'),
+            (['--questions', str(tmp_path / 'bogus.jsonl')],
+             "bogus.jsonl line 2: unknown task 'bogus'; choose from"),
+            (['--questions', str(tmp_path / 'folder.jsonl')],
+             f'folder.jsonl line 2: "image" {tmp_path} is a folder, not an image'),
             ([str(tmp_path / 'missing.png'), '--task', 'vqa', '--text', 'q'],
                        'image file not found'),
                       ([IMG, '--task', 'nope', '--text', 'q'], 'unknown task'),

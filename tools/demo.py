@@ -91,6 +91,7 @@ def read_questions(path: str, task: str) -> list:
         FileNotFoundError: the file, or a record's image, does not exist.
     """
     from vlbert_e2e.apis import TASKS, InferenceError
+    from vlbert_e2e.datasets.transforms.text_encoding import is_blank
     if not os.path.isfile(path):
         raise FileNotFoundError(f'questions file not found: {path}')
     from vlbert_e2e.utils.json_lines import read_json_lines
@@ -116,8 +117,7 @@ def read_questions(path: str, task: str) -> list:
         if item['task'] not in TASKS:
             raise InferenceError(f'{path} {i}: unknown task {item["task"]!r}; choose from '
                                  f'{", ".join(TASKS)}')
-        if item['task'] != 'detect' and (not isinstance(item['text'], str)
-                                         or not item['text'].strip()):
+        if item['task'] != 'detect' and is_blank(item['text']):  # the inferencer's rule
             raise InferenceError(f'{path} {i}: needs a non-empty "question" (or "text")')
         if r.get('answer') is not None:
             item['answer'] = str(r['answer'])

@@ -1,5 +1,5 @@
 """Compare the datasets' attribute names with the model before a run."""
-from typing import Iterator, Optional, Sequence
+from typing import Iterator
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -65,27 +65,16 @@ class MetainfoCheckHook(Hook):
             attributes = (getattr(d, 'metainfo', None) or {}).get('attributes')
             if not attributes:  # none (or empty: not read by the datasets either)
                 continue
-            where = f'{type(d).__name__} ({getattr(d, "ann_file", "")})'
-            _same_count(where, 'attributes', attributes,
-                        'region_encoder.attribute_head predicts',
-                        None if attr_head is None else attr_head.num_attributes,
-                        missing='no attribute head')
-            _same_order(where, 'attributes', attributes, 'model.object_tags.attribute_names',
-                        getattr(tags, 'attribute_names', None) or None)
-
-
-def _same_count(where: str, key: str, names: Sequence[str], what: str, n: Optional[int],
-                missing: str) -> None:
-    if n is None:
-        raise ConfigError(f'{where}: metainfo.{key} has {len(names)} names but the model '
-                          f'has {missing} (set it or drop metainfo.{key})')
-    if n != len(names):
-        raise ConfigError(f'{where}: metainfo.{key} has {len(names)} names {tuple(names)} '
-                          f'but {what} {n}')
-
-
-def _same_order(where: str, key: str, names: Sequence[str], what: str,
-                model_names: Optional[Sequence[str]]) -> None:
-    if model_names is not None and tuple(model_names) != tuple(names):
-        raise ConfigError(f'{where}: metainfo.{key} is {tuple(names)} but {what} is '
-                          f'{tuple(model_names)} (the same names in the same order)')
+            where = f'{type(d).__name__} ({getattr(d, "ann_file", "")}): metainfo.attributes'
+            if attr_head is None:
+                raise ConfigError(f'{where} has {len(attributes)} names but the model has no '
+                                  'attribute head (set it or drop metainfo.attributes)')
+            if attr_head.num_attributes != len(attributes):
+                raise ConfigError(f'{where} has {len(attributes)} names {tuple(attributes)} '
+                                  'but region_encoder.attribute_head predicts '
+                                  f'{attr_head.num_attributes}')
+            tag_names = getattr(tags, 'attribute_names', None)
+            if tag_names and tuple(tag_names) != tuple(attributes):
+                raise ConfigError(f'{where} is {tuple(attributes)} but '
+                                  f'model.object_tags.attribute_names is {tuple(tag_names)} '
+                                  '(the same names in the same order)')

@@ -55,6 +55,13 @@ def test_each_task_on_a_raw_image(inf, task, text, key, tmp_path):
         assert 0 <= x1 < x2 <= 128 and 0 <= y1 < y2 <= 96  # original image coordinates
     if task == 'fill':
         assert len(r['words']) == 1
+    enc = inf.model.region_encoder
+    if task != 'detect':  # on a raw picture the RoIs are detections: which ones
+        rois = [d for d in r['detections'] if d['roi']]
+        assert 0 < len(rois) <= enc.max_det_boxes
+        assert all(d['score'] >= enc.det_score_thr for d in rois)
+    else:
+        assert all('roi' not in d for d in r.get('detections', []))
     out = tmp_path / f'{task}.jpg'
     inf.write_drawing(r, str(out))
     assert out.stat().st_size > 0

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vlbert_e2e.visualization import display_scale, draw_answer, montage, verdict_line
+from vlbert_e2e.visualization.answer_visualizer import DETECTION_COLOR, UNREAD_COLOR
 
 BLUE = (0, 0, 255)
 
@@ -66,6 +67,29 @@ def test_truth_line_marks_right_and_wrong():
     assert (np.abs(strip_r.astype(int) - green).sum(-1) < 40).sum() > 20
     assert (np.abs(strip_w.astype(int) - red).sum(-1) < 40).sum() > 20
     assert (np.abs(strip_r.astype(int) - red).sum(-1) < 40).sum() == 0
+
+
+def test_detections_the_model_did_not_read_are_grey_and_say_so():
+    """A count is checked against the boxes: the RoIs green, a detection below the
+    RoI threshold grey, its label one "(not read)" longer."""
+    img = np.zeros((160, 160, 3), np.uint8)
+    img[:] = BLUE
+    read, unread = [10, 10, 60, 60], [90, 90, 150, 150]
+    pic = draw_answer(img, [(read, 'circle 0.60')], unread=[(unread, 'square 0.35')])
+    both = draw_answer(img, [(read, 'circle 0.60'), (unread, 'square 0.35')])
+    s = display_scale(160, 160)
+
+    def edge(p, box, color):  # pixels of ``color`` on the box's left edge
+        x, y1, y2 = round(box[0] * s), round(box[1] * s), round(box[3] * s)
+        col = p[y1 + 20:y2 - 5, max(x - 2, 0):x + 3].astype(int)
+        return int((np.abs(col - color).sum(-1) < 60).sum())  # alpha 0.9 over blue
+
+    assert edge(pic, read, DETECTION_COLOR) > 20 and edge(pic, unread, UNREAD_COLOR) > 20
+    assert edge(pic, unread, DETECTION_COLOR) == 0 and edge(both, unread, DETECTION_COLOR) > 20
+    # the grey label's dark background is wider: "(not read)" follows the score
+    y = round(unread[1] * s) + 3
+    dark = lambda p: int(((p[y, :] < 100).all(-1)).sum())  # noqa: E731
+    assert dark(pic) > dark(both) + 40
 
 
 def test_montage_tiles_row_by_row():

@@ -345,9 +345,10 @@ class VLBertInferencer(BaseInferencer):
     @staticmethod
     def draw(result: Dict, image: Optional[np.ndarray] = None,
              max_long: int = MAX_LONG) -> np.ndarray:
-        """RGB picture of a result: detections (green), the chosen box (red), the text,
-        the answer and, with a true answer, right/wrong
-        (:func:`vlbert_e2e.visualization.draw_answer`, readable at any image size).
+        """RGB picture of a result: detections (green; grey, "(not read)", those the
+        model did not read as RoIs), the chosen box (red), the text, the answer and,
+        with a true answer, right/wrong (:func:`vlbert_e2e.visualization.draw_answer`,
+        readable at any image size).
 
         Args:
             result: a result of :meth:`__call__`.
@@ -355,13 +356,15 @@ class VLBertInferencer(BaseInferencer):
             max_long: longest side of the drawing (px).
         """
         rgb = image if image is not None else read_rgb(result)
-        dets = [(d['box'], f'{d["label"]} {d["score"]:.2f}')
-                for d in result.get('detections', [])]
+        dets = {True: [], False: []}  # read as RoIs by the model, or not
+        for d in result.get('detections', []):
+            dets[d.get('roi', True)].append((d['box'], f'{d["label"]} {d["score"]:.2f}'))
         chosen = (result['box'], f'{result["score"]:.2f}') if result.get('box') else None
         lines = ([result['text']] if result['task'] != 'detect' else []) + [
             '-> ' + answer_line(result)]
-        return draw_answer(rgb, dets, chosen, lines, truth=result.get('truth'),
-                           right=result.get('correct'), max_long=max_long)
+        return draw_answer(rgb, dets[True], chosen, lines, truth=result.get('truth'),
+                           right=result.get('correct'), max_long=max_long,
+                           unread=dets[False])
 
     @classmethod
     def write_drawing(cls, result: Dict, out_path: str, max_long: int = MAX_LONG) -> None:

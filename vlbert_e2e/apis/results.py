@@ -46,7 +46,8 @@ def sample_to_result(sample, item: Dict, score_thr: float,
     Returns:
         dict with ``image``, ``task``, ``text``, ``img_shape`` (``[h, w]`` the model
         saw), ``tokens`` (the word pieces it read), ``detections`` (box in original
-        pixels, score, label, label_id) and the task's answer: ``answer`` + ``score``
+        pixels, score, label, label_id and, where the model read detector boxes,
+        ``roi``: whether this one was among its RoIs) and the task's answer: ``answer`` + ``score``
         (vqa), ``box`` + ``score`` (ground), ``words`` + ``scores`` (fill); with a
         true answer also ``truth`` and ``correct``.
     """
@@ -62,6 +63,9 @@ def sample_to_result(sample, item: Dict, score_thr: float,
             dict(box=[round(float(v), 1) for v in b], score=round(float(sc), 4),
                  label=label_name(classes, lab), label_id=int(lab))
             for b, sc, lab in zip(inst.bboxes, inst.scores, inst.labels)]
+        if 'is_roi' in inst:  # the model read detector boxes: which of them
+            for d, roi in zip(out['detections'], inst.is_roi.tolist()):
+                d['roi'] = bool(roi)
     if task == 'vqa':
         out['answer'] = sample.get('pred_answer', str(sample.get('pred_answer_index')))
         out['score'] = round(float(sample.pred_answer_score), 4)

@@ -204,3 +204,30 @@ def test_predict_reuses_the_detection_that_chose_the_rois():
     torch.testing.assert_close(a.bboxes, b.bboxes, atol=1e-3, rtol=1e-4)
     torch.testing.assert_close(a.scores, b.scores)
     assert torch.equal(a.labels, b.labels)
+
+
+def test_predicted_detections_mark_the_rois_the_model_read():
+    """``pred_instances.is_roi`` marks exactly the detections pooled as RoIs: score at
+    least ``det_score_thr``, at most ``max_det_boxes``, the best first (what a picture
+    of the answer draws green; the rest grey)."""
+    model = build_tiny_model(heads=dict(mlm=dict(type='MLMHead')), box_source='detector',
+                             max_det_boxes=3).eval()
+    model.predict_detections = True
+    data = batch(model, [make_sample(96, 128, seed=3)], training=False)
+    with torch.no_grad():
+        all_dets = model.detect(data['inputs'], copy.deepcopy(data['data_samples']))
+    scores = all_dets[0].pred_instances.scores.sort(descending=True).values
+    assert len(scores) >= 5  # enough to cut by score and by count
+    enc = model.region_encoder
+    for thr, expect in ((float(scores[1]), 2), (float(scores[-1]), 3)):
+        enc.det_score_thr = thr
+        with torch.no_grad():
+            out = model(**copy.deepcopy(data), mode='tensor')
+            pred = model.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+        inst = pred[0].pred_instances
+        assert int(inst.is_roi.sum()) == expect == len(out.region.boxes[0]) - 1
+        torch.testing.assert_close(inst.scores[inst.is_roi].sort(descending=True).values,
+                                   scores[:expect])
+        # the RoIs pooled are these detections (image scale 1: same pixels)
+        torch.testing.assert_close(out.region.boxes[0][1:].sort(0).values,
+                                   inst.bboxes[inst.is_roi].sort(0).values)

@@ -18,14 +18,18 @@ def sample_drawing_args(sample, class_names: Optional[Sequence[str]],
                         score_thr: float) -> dict:
     """:func:`~vlbert_e2e.visualization.draw_answer`'s arguments for a predicted data
     sample: its detections (``pred_instances`` from ``score_thr``, labelled as the
-    inferencer labels them), the grounded box (``pred_ref_box``), the question
+    inferencer labels them; those the model did not read as RoIs, ``is_roi`` False,
+    apart as ``unread``), the grounded box (``pred_ref_box``), the question
     (``text``), the answer (``pred_answer``) and, for VQA, the truth (the most common
     of ``gt_answers``) with right/wrong."""
     dets: List[Tuple] = []
+    unread: List[Tuple] = []
     if 'pred_instances' in sample:
         inst = sample.pred_instances[sample.pred_instances.scores >= score_thr]
-        dets = [(b.tolist(), f'{label_name(class_names, lab)} {float(sc):.2f}')
-                for b, lab, sc in zip(inst.bboxes, inst.labels, inst.scores)]
+        read = inst.is_roi.tolist() if 'is_roi' in inst else [True] * len(inst)
+        for b, lab, sc, r in zip(inst.bboxes, inst.labels, inst.scores, read):
+            (dets if r else unread).append(
+                (b.tolist(), f'{label_name(class_names, lab)} {float(sc):.2f}'))
     chosen = None
     if 'pred_ref_box' in sample and sample.pred_ref_box.numel():  # empty: none found
         chosen = (sample.pred_ref_box.tolist(), f'{float(sample.pred_ref_score):.2f}')
@@ -39,7 +43,8 @@ def sample_drawing_args(sample, class_names: Optional[Sequence[str]],
     if answer is not None and gt:
         truth = Counter(gt).most_common(1)[0][0]
         right = answer == truth
-    return dict(detections=dets, chosen=chosen, lines=lines, truth=truth, right=right)
+    return dict(detections=dets, unread=unread, chosen=chosen, lines=lines, truth=truth,
+                right=right)
 
 
 @HOOKS.register_module()

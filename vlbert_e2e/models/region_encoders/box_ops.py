@@ -70,20 +70,27 @@ def masked_pixel_map(imgs: Tensor, boxes: Sequence[Tensor],
     return (hit == 0).to(imgs.dtype)[:, None]
 
 
+def top_box_indices(r: InstanceData, score_thr: float, nms_iou: Optional[float],
+                    topk: int) -> Tensor:
+    """Indices into detections ``r`` (``bboxes``, ``scores``, ``labels``) of those
+    scoring ``>= score_thr`` that survive class-agnostic NMS at ``nms_iou`` (``None``:
+    no NMS), the ``topk`` best first: the RoIs a region encoder takes from ``r``."""
+    keep = (r.scores >= score_thr).nonzero().view(-1)
+    if nms_iou is None:
+        order = r.scores[keep].argsort(descending=True)
+    else:
+        _, order = batched_nms(r.bboxes[keep], r.scores[keep], r.labels[keep],
+                               dict(type='nms', iou_threshold=nms_iou),
+                               class_agnostic=True)  # sorted by score
+    return keep[order[:topk]]
 
 
 def top_boxes(r: InstanceData, score_thr: float, nms_iou: Optional[float],
               topk: int) -> InstanceData:
-    """Detections ``r`` (``bboxes``, ``scores``, ``labels``) scoring ``>= score_thr``,
-    after class-agnostic NMS at ``nms_iou`` (``None``: none), the ``topk`` best first."""
-    r = r[r.scores >= score_thr]
-    if nms_iou is None:
-        order = r.scores.argsort(descending=True)
-    else:
-        _, order = batched_nms(r.bboxes, r.scores, r.labels,
-                               dict(type='nms', iou_threshold=nms_iou),
-                               class_agnostic=True)  # sorted by score
-    return r[order[:topk]]
+    """Detections ``r`` at :func:`top_box_indices`, the best first."""
+    return r[top_box_indices(r, score_thr, nms_iou, topk)]
+
+
 WHOLE_IMAGE_BOXES = ('resized', 'original_scaled')
 
 

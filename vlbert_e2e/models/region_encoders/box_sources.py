@@ -9,7 +9,7 @@ from torch import Tensor
 
 from vlbert_e2e.structures import roi_field
 
-from .box_ops import clip_and_fix_boxes, top_boxes, whole_image_box
+from .box_ops import clip_and_fix_boxes, top_box_indices, whole_image_box
 from .box_proposer import proposer_class_distribution
 
 BOX_SOURCES = ('given', 'detector', 'given+detector', 'given_or_detector',
@@ -46,17 +46,23 @@ class BoxSourceMixin:
                         ) -> Tuple[List[Tensor], List[InstanceData]]:
         """Top ``max_det_boxes`` boxes above ``det_score_thr`` per image (none where
         ``given_or_detector`` has given boxes), and the detector's full results (kept so
-        prediction does not run the detector twice); with ``det_boxes='proposals'``
-        the RPN's proposals (scored by objectness)."""
+        prediction does not run the detector twice; their ``is_roi``, ``(n,)`` bool,
+        marks the boxes pooled as RoIs); with ``det_boxes='proposals'`` the RPN's
+        proposals (scored by objectness)."""
         with torch.no_grad():
             if self.det_boxes == 'proposals':
                 results = self.detector.rpn_head.predict(x, samples, rescale=False)
             else:
                 results = self.detect(x, samples, rescale=False)
-        out = [top_boxes(r, self.det_score_thr, self.det_nms_iou, self.max_det_boxes
-                         ).bboxes.detach() for r in results]
-        if self.box_source == 'given_or_detector':
-            out = [d[:0] if len(g) else d for g, d in zip(given, out)]
+        out = []
+        for r, g in zip(results, given):
+            idx = top_box_indices(r, self.det_score_thr, self.det_nms_iou,
+                                  self.max_det_boxes)
+            if self.box_source == 'given_or_detector' and len(g):
+                idx = idx[:0]  # this image's given boxes are its RoIs
+            r.is_roi = torch.zeros(len(r), dtype=torch.bool, device=r.scores.device)
+            r.is_roi[idx] = True
+            out.append(r.bboxes[idx].detach())
         return out, results
 
     @staticmethod
@@ -68,7 +74,8 @@ class BoxSourceMixin:
         for d, scores in zip(det, cls_score.split(counts)):
             probs = scores[len(scores) - len(d):].softmax(-1)[:, :-1]  # background last
             best, label = probs.max(-1)
-            out.append(InstanceData(bboxes=d, scores=best, labels=label))
+            out.append(InstanceData(bboxes=d, scores=best, labels=label,
+                                    is_roi=torch.ones_like(label, dtype=torch.bool)))
         return out
 
     def _proposer_boxes(self, samples, given: List[Tensor], imgs: Tensor

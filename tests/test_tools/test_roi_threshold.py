@@ -1,0 +1,58 @@
+"""tools/analysis_tools/roi_threshold.py: the RoI count / recall / precision table by
+score threshold (hand-computed), a real model's run, a bad annotation file."""
+import json
+import os
+import sys
+
+import pytest
+import torch
+
+from vlbert_e2e.testing import ROOT
+from vlbert_e2e.testing.cli import run_tools_here
+
+TOOL = os.path.join(ROOT, 'tools/analysis_tools/roi_threshold.py')
+sys.path.insert(0, os.path.join(ROOT, 'tools/analysis_tools'))
+
+
+def _dets(scores, boxes):
+    return (torch.tensor(scores), torch.zeros(len(scores), dtype=torch.long),
+            torch.tensor(boxes, dtype=torch.float32))
+
+
+def test_table_counts_recall_and_precision_by_threshold():
+    from roi_threshold import roi_table
+    # picture 1: two objects, found at 0.9 and 0.45, and a spurious box at 0.35;
+    # picture 2: one object, found at 0.6 (IoU 0.81)
+    dets = [_dets([0.9, 0.45, 0.35], [[0, 0, 10, 10], [20, 20, 30, 30], [50, 50, 60, 60]]),
+            _dets([0.6], [[1, 1, 10, 10]])]
+    truths = [[[0, 0, 10, 10], [20, 20, 30, 30]], [[0, 0, 10, 10]]]
+    t = roi_table(dets, truths, (0.3, 0.4, 0.5), None, 6)
+    assert t[0.4] == dict(count_exact=100.0, recall=100.0, precision=100.0)
+    assert t[0.3] == dict(count_exact=50.0, recall=100.0, precision=75.0)  # 3 RoIs in 1
+    assert t[0.5]['count_exact'] == 50.0 and t[0.5]['precision'] == 100.0
+    assert t[0.5]['recall'] == pytest.approx(200 / 3)
+    # at most 2 RoIs a picture: the spurious third is cut by count, not by score
+    assert roi_table(dets, truths, (0.3, ), None, 2)[0.3]['count_exact'] == 100.0
+
+
+def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_checkpoint,
+                                                                     tmp_path):
+    cfg, ckpt = tiny_vl_checkpoint
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"images": []}')
+    out = tmp_path / 'table.json'
+    data = 'tests/data/refcoco'
+    r = run_tools_here({
+        'ok': [TOOL, cfg, ckpt, '--ann-file', f'{data}/instances.json', '--img-dir',
+               f'{data}/train2014', '--thresholds', '0.0', '1.1', '--out', str(out)],
+        'bad': [TOOL, cfg, ckpt, '--ann-file', str(bad)],
+    })
+    assert r['ok']['code'] == 0, r['ok']['stderr'][-2000:]
+    table = json.loads(out.read_text())
+    assert table['pictures'] == 4
+    assert table['table']['1.1'] == dict(count_exact=0.0, recall=0.0, precision=0.0)
+    assert table['table']['0.0']['count_exact'] <= 100
+    assert 'count exact' in r['ok']['stdout']
+    assert r['bad']['code'] == 2
+    assert r['bad']['stderr'].strip().splitlines() == [
+        f"error: {bad}: not COCO instances JSON (KeyError: 'annotations')"]

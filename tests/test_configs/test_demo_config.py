@@ -138,6 +138,8 @@ def test_pretraining_hands_its_checkpoint_to_fine_tuning(shapes):
         'as initialised): region_encoder' not in partial, partial
     # those lines only: not MMEngine's key lists again, nor its scope warning at init
     assert 'do not match exactly' not in log and 'Failed to search registry' not in log
+    # nor MMEngine's notices that the FileClient it builds (and does not use) is deprecated
+    assert 'will be deprecated' not in log, log
     for loss in ('loss_vqa', 'loss_ground', 'det_loss_cls'):
         assert loss in log, loss
 

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 import torch
 from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
 
 from vlbert_e2e.testing import ROOT, TINY_TRAIN_CFG
 from vlbert_e2e.utils import atomic_write, find_last_complete_checkpoint
@@ -38,6 +39,23 @@ def test_kill_while_saving_keeps_the_previous_checkpoint(tmp_path):
         p.wait()
     assert path.read_bytes() == b'old'
     assert [f.name for f in tmp_path.iterdir() if f.name != 'iter_2.pth'][0].endswith('.tmp')
+
+
+def test_file_client_notices_are_dropped_only_without_file_client_args():
+    """MMEngine's CheckpointHook builds a FileClient even without ``file_client_args``,
+    logging that it is deprecated: nothing the user chose, so not shown; a config that
+    does pass ``file_client_args`` still hears it."""
+    from mmengine.fileio import FileClient
+
+    from vlbert_e2e.engine.hooks.atomic_checkpoint_hook import FILE_CLIENT_NOTICES
+    from vlbert_e2e.testing import capture_logs
+    from vlbert_e2e.utils.log_filters import held_back_logs
+    for drop in (True, False):
+        with capture_logs() as logs, held_back_logs(FILE_CLIENT_NOTICES, drop):
+            FileClient.infer_client(None, 'work_dirs/x')
+            MMLogger.get_current_instance().warning('another warning')
+        assert 'another warning' in logs
+        assert any('"FileClient" will be deprecated' in m for m in logs) is not drop, logs
 
 
 def test_resume_auto_skips_truncated_and_missing_checkpoints(tmp_path):

@@ -47,6 +47,12 @@ def test_optimizer_build_logs_one_summary_line_not_one_per_parameter():
     assert not any('paramwise_options' in line for line in quiet), quiet[:5]
     summary = [line for line in quiet if 'parameter tensors at lr' in line]
     assert len(summary) == 1 and 'at lr 0.001' in summary[0] and 'at lr 0.005' in summary[0]
+    # the tied MLM decoder: MMEngine warns about it; here the summary names it
+    dup = 'heads.mlm.predictions.decoder is duplicate'
+    assert any(line.startswith(dup) for line in noisy)
+    assert not any(dup in line for line in quiet), quiet
+    assert summary[0].endswith('; tied to a tensor above (trained once): '
+                               'heads.mlm.predictions.decoder'), summary
 
 
 def test_pretrained_language_model_load_is_one_line(capfd):

@@ -7,6 +7,12 @@ from mmengine.hooks import CheckpointHook
 
 from vlbert_e2e.registry import HOOKS
 from vlbert_e2e.utils.checkpoint_files import atomic_write
+from vlbert_e2e.utils.log_filters import held_back_logs
+
+# MMEngine's CheckpointHook.before_train and save_checkpoint build a FileClient even when
+# no file_client_args are given ("to avoid breaking backward compatibility", unused
+# then), and that logs two deprecation notices each time: nothing a config can change.
+FILE_CLIENT_NOTICES = r'^"(FileClient" will be deprecated|HardDiskBackend" is the alias)'
 
 
 @HOOKS.register_module()
@@ -22,11 +28,17 @@ class AtomicCheckpointHook(CheckpointHook):
       saving left no checkpoint at all).
 
     ``_save_checkpoint_with_step`` is rewritten because those steps sit inside it.
+    Without ``file_client_args``, MMEngine's notices that its unused FileClient is
+    deprecated are not logged.
     """
 
     def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, backend_args=backend_args or dict(backend='atomic_local'),
                          **kwargs)
+
+    def before_train(self, runner) -> None:
+        with held_back_logs(FILE_CLIENT_NOTICES, self.file_client_args is None):
+            super().before_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         stale = None
@@ -40,11 +52,12 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir, ckpt_filename, self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta,
-            by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+        with held_back_logs(FILE_CLIENT_NOTICES, self.file_client_args is None):
+            runner.save_checkpoint(
+                self.out_dir, ckpt_filename, self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler, meta=meta,
+                by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
         if not is_main_process():
             return
         atomic_write(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'))

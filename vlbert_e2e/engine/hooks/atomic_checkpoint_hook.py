@@ -37,6 +37,7 @@ class AtomicCheckpointHook(CheckpointHook):
                          **kwargs)
 
     def before_train(self, runner) -> None:
+        """As ``CheckpointHook.before_train``, without the FileClient notices."""
         with held_back_logs(FILE_CLIENT_NOTICES, self.file_client_args is None):
             super().before_train(runner)
 

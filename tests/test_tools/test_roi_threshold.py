@@ -40,19 +40,33 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
     cfg, ckpt = tiny_vl_checkpoint
     bad = tmp_path / 'bad.json'
     bad.write_text('{"images": []}')
+    empty = tmp_path / 'empty.json'
+    empty.write_text('{"images": [], "annotations": []}')
     out = tmp_path / 'table.json'
     data = 'tests/data/refcoco'
     r = run_tools_here({
         'ok': [TOOL, cfg, ckpt, '--ann-file', f'{data}/instances.json', '--img-dir',
-               f'{data}/train2014', '--thresholds', '0.0', '1.1', '--out', str(out)],
+               f'{data}/train2014', '--thresholds', '0.0', '1.0', '--out', str(out)],
         'bad': [TOOL, cfg, ckpt, '--ann-file', str(bad)],
+        'no pictures': [TOOL, cfg, ckpt, '--ann-file', str(empty)],
+        'threshold': [TOOL, cfg, ckpt, '--thresholds', '1.5'],
+        'limit': [TOOL, cfg, ckpt, '--limit', '-1'],
     })
     assert r['ok']['code'] == 0, r['ok']['stderr'][-2000:]
     table = json.loads(out.read_text())
     assert table['pictures'] == 4
-    assert table['table']['1.1'] == dict(count_exact=0.0, recall=0.0, precision=0.0)
+    # the tiny model's scores are below 1: no RoIs, no exact count (every picture has
+    # an object)
+    assert table['table']['1.0'] == dict(count_exact=0.0, recall=0.0, precision=0.0)
     assert table['table']['0.0']['count_exact'] <= 100
     assert 'count exact' in r['ok']['stdout']
     assert r['bad']['code'] == 2
     assert r['bad']['stderr'].strip().splitlines() == [
         f"error: {bad}: not COCO instances JSON (KeyError: 'annotations')"]
+    assert r['no pictures']['code'] == 2
+    assert r['no pictures']['stderr'].strip() == f'error: {empty}: no pictures'
+    # argparse's usage errors: exit 2, the last line names the value
+    assert r['threshold']['code'] == 2 and r['threshold']['stderr'].strip().endswith(
+        '1.5 is not a score threshold in [0, 1]')
+    assert r['limit']['code'] == 2 and r['limit']['stderr'].strip().endswith(
+        '-1 is not an integer >= 1')

@@ -93,19 +93,34 @@ def detect(config: str, checkpoint: str, files: list) -> tuple:
     return dets, (enc.det_nms_iou, enc.max_det_boxes, enc.det_score_thr)
 
 
+def probability(value: str) -> float:
+    """argparse ``type``: a number in [0, 1] (a detection score is a probability)."""
+    try:
+        x = float(value)
+    except ValueError:
+        x = -1.0
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f'{value} is not a score threshold in [0, 1]')
+    return x
+
+
 def main(argv=None) -> None:
+    from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--ann-file', default='data/shapes/instances_train.json',
                    help='COCO instances JSON of the pictures')
     p.add_argument('--img-dir', default='data/shapes/images')
-    p.add_argument('--limit', type=int, default=400, help='pictures (the first by id)')
-    p.add_argument('--thresholds', type=float, nargs='+', default=THRESHOLDS)
+    p.add_argument('--limit', type=int_at_least(1), default=400,
+                   help='pictures (the first by id)')
+    p.add_argument('--thresholds', type=probability, nargs='+', default=THRESHOLDS)
     p.add_argument('--out', help='write the table as JSON here')
     args = p.parse_args(argv)
     try:
         truth = read_coco_boxes(args.ann_file, args.limit)
+        if not truth:
+            raise ValueError(f'{args.ann_file}: no pictures')
         dets, (nms_iou, max_boxes, current) = detect(
             args.config, args.checkpoint, [os.path.join(args.img_dir, f) for f, _ in truth])
     except (OSError, ValueError) as e:  # InferenceError is a ValueError too

@@ -41,7 +41,9 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('inputs', nargs='?', help='an image file or a folder of images')
     p.add_argument('--questions', help='JSON list or JSON lines of {image, question'
-                                       '[, answer, task, id]} records (instead of inputs)')
+                                       '[, answer, task, id]} records (instead of inputs); '
+                                       'relative image paths are read from the working '
+                                       'folder, as the positional inputs')
     p.add_argument('--config', required=True)
     p.add_argument('--checkpoint', required=True)
     p.add_argument('--task', help='vqa, ground, fill or detect (default for --questions: vqa)')

@@ -30,3 +30,17 @@ def test_bad_manifest_line_is_one_line_exit_2(tmp_path):
     assert r['code'] == 2
     assert r['stderr'].strip().splitlines() == [
         f'error: {bad}, line 2: not a caption record (needs "image" and "caption" strings)']
+
+
+def test_batched_questions_score_as_one_by_one(tiny_vl_checkpoint):
+    """Pictures of one size: the batched path (the default) gives the table that asking
+    each masked caption alone gives, on a real (tiny) model."""
+    from fill_accuracy import fill_accuracy
+    captions = [('000001.jpg', '2 shapes: a green circle on the right and a green circle'),
+                ('000003.jpg', '1 shape: a red square in the middle'),
+                ('000005.jpg', '2 shapes: a blue triangle on the left and a red circle')]
+    images = os.path.join(ROOT, 'tests/data/cc/images')  # all three 128x96
+    batched = fill_accuracy(*tiny_vl_checkpoint, captions, images)
+    assert batched == fill_accuracy(*tiny_vl_checkpoint, captions, images, batch_size=1)
+    assert set(batched) == {'colour', 'shape', 'count', 'place'}
+    assert all(n == 3 for _, _, n in batched.values())

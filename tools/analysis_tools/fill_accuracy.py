@@ -54,34 +54,45 @@ def masked_questions(caption: str) -> dict:
     return out
 
 
-def fill_accuracy(config: str, checkpoint: str, captions: list, images: str) -> dict:
-    """``{kind: (accuracy %, chance %, n)}`` over ``captions`` (``(image, text)``)."""
+def fill_accuracy(config: str, checkpoint: str, captions: list, images: str,
+                  batch_size: int = 16) -> dict:
+    """``{kind: (accuracy %, chance %, n)}`` over ``captions`` (``(image, text)``),
+    asked ``batch_size`` at a time (as ``tools/test.py`` batches: pictures of other sizes
+    are padded to the batch's largest, which can move the detector's proposals a
+    little; 1: each alone)."""
     from vlbert_e2e.apis import VLBertInferencer
-    inferencer = VLBertInferencer(config, checkpoint)
+    inferencer = VLBertInferencer(config, checkpoint, show_progress=False)
+    asked = [(kind, word, dict(image=os.path.join(images, image), task='fill', text=text))
+             for image, caption in captions
+             for kind, (text, word) in masked_questions(caption).items()]
+    answers = inferencer([item for _, _, item in asked], batch_size=batch_size)
     right, seen = Counter(), Counter()
     truth = {k: Counter() for k in KINDS}
-    for image, caption in captions:
-        for kind, (text, word) in masked_questions(caption).items():
-            got = inferencer([os.path.join(images, image)], 'fill', text)[0]['words']
-            right[kind] += bool(got) and got[0] == word
-            seen[kind] += 1
-            truth[kind][word] += 1
+    for (kind, word, _), answer in zip(asked, answers):
+        got = answer['words']
+        right[kind] += bool(got) and got[0] == word
+        seen[kind] += 1
+        truth[kind][word] += 1
     return {k: (100 * right[k] / seen[k], 100 * truth[k].most_common(1)[0][1] / seen[k],
                 seen[k]) for k in KINDS if seen[k]}
 
 
 def main(argv=None) -> None:
+    from vlbert_e2e.utils.config_checks import int_at_least
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--captions', default='data/shapes/captions_val.jsonl')
     p.add_argument('--images', default='data/shapes/images')
     p.add_argument('--limit', type=int, default=50, help='captions to ask about')
+    p.add_argument('--batch-size', type=int_at_least(1), default=16,
+                   help='questions per model call (1: each alone)')
     p.add_argument('--out', help='write the table as JSON here')
     args = p.parse_args(argv)
     try:
         table = fill_accuracy(args.config, args.checkpoint,
-                              read_captions(args.captions, args.limit), args.images)
+                              read_captions(args.captions, args.limit), args.images,
+                              args.batch_size)
     except (OSError, ValueError) as e:  # InferenceError is a ValueError too
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)

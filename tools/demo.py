@@ -211,7 +211,9 @@ def write_one(inferencer, r: dict, stem: str, out_dir: str, with_json: bool) -> 
     shown = {k: r[k] for k in ('answer', 'box', 'words', 'score', 'scores') if k in r}
     dets = r.get('detections', [])
     if shown:
-        print(f'{r["image"]}: {shown} ({len(dets)} detections){mark}')
+        read = sum(d.get('roi', True) for d in dets)  # 'roi': which the model read
+        rois = f', {read} read as RoIs' if read != len(dets) else ''
+        print(f'{r["image"]}: {shown} ({len(dets)} detections{rois}){mark}')
     else:  # task detect: the detections are the answer (best first, as drawn)
         top = ', '.join(f'{d["label"]} {d["score"]:.2f}' for d in dets[:5])
         more = ', ...' if len(dets) > 5 else ''

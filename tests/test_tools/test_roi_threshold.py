@@ -42,6 +42,9 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
     bad.write_text('{"images": []}')
     empty = tmp_path / 'empty.json'
     empty.write_text('{"images": [], "annotations": []}')
+    strings = tmp_path / 'strings.json'  # x + w would concatenate: '1' + '3' = '13'
+    strings.write_text(json.dumps({'images': [{'id': 1, 'file_name': 'a.jpg'}], 'annotations': [
+        {'id': 7, 'image_id': 1, 'bbox': ['1', '2', '3', '4']}]}))
     out = tmp_path / 'table.json'
     data = 'tests/data/refcoco'
     r = run_tools_here({
@@ -51,13 +54,15 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
         'no pictures': [TOOL, cfg, ckpt, '--ann-file', str(empty)],
         'threshold': [TOOL, cfg, ckpt, '--thresholds', '1.5'],
         'limit': [TOOL, cfg, ckpt, '--limit', '-1'],
+        'out is a folder': [TOOL, cfg, ckpt, '--out', str(tmp_path)],
+        'bbox': [TOOL, cfg, ckpt, '--ann-file', str(strings)],
     })
     assert r['ok']['code'] == 0, r['ok']['stderr'][-2000:]
     table = json.loads(out.read_text())
     assert table['pictures'] == 4
     # the tiny model's scores are below 1: no RoIs, no exact count (every picture has
     # an object)
-    assert table['table']['1.0'] == dict(count_exact=0.0, recall=0.0, precision=0.0)
+    assert table['table']['1.0'] == dict(count_exact=0.0, recall=0.0, precision=None)
     assert table['table']['0.0']['count_exact'] <= 100
     assert 'count exact' in r['ok']['stdout']
     assert r['bad']['code'] == 2
@@ -70,3 +75,10 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
         '1.5 is not a score threshold in [0, 1]')
     assert r['limit']['code'] == 2 and r['limit']['stderr'].strip().endswith(
         '-1 is not an integer >= 1')
+    # refused before the model loads, not after the table
+    assert r['out is a folder']['code'] == 2 and r['out is a folder']['stderr'].strip(
+        ).endswith(f'{tmp_path} is a folder, not a file to write')
+    assert 'count exact' not in r['out is a folder']['stdout']
+    assert r['bbox']['code'] == 2 and r['bbox']['stderr'].strip() == (
+        f"error: {strings}: not COCO instances JSON (ValueError: annotation 7: bbox "
+        "['1', '2', '3', '4'] is not [x, y, width, height] of finite numbers)")

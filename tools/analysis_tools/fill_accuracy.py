@@ -78,7 +78,7 @@ def fill_accuracy(config: str, checkpoint: str, captions: list, images: str,
 
 
 def main(argv=None) -> None:
-    from vlbert_e2e.utils.config_checks import int_at_least
+    from vlbert_e2e.utils.config_checks import int_at_least, writable_file
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -87,7 +87,7 @@ def main(argv=None) -> None:
     p.add_argument('--limit', type=int, default=50, help='captions to ask about')
     p.add_argument('--batch-size', type=int_at_least(1), default=16,
                    help='questions per model call (1: each alone)')
-    p.add_argument('--out', help='write the table as JSON here')
+    p.add_argument('--out', type=writable_file, help='write the table as JSON here')
     args = p.parse_args(argv)
     try:
         table = fill_accuracy(args.config, args.checkpoint,

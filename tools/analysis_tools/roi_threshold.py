@@ -15,6 +15,7 @@ split you report. ``--out`` writes the table as JSON.
 """
 import argparse
 import json
+import math
 import os
 import sys
 from collections import defaultdict
@@ -35,7 +36,13 @@ def read_coco_boxes(ann_file: str, limit: int) -> list:
         images = sorted(coco['images'], key=lambda im: im['id'])[:limit]
         boxes = defaultdict(list)
         for a in coco['annotations']:
-            x, y, w, h = a['bbox']  # COCO: top-left corner, width, height
+            box = a['bbox']  # COCO: top-left corner, width, height
+            if not (isinstance(box, list) and len(box) == 4 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v) for v in box) and box[2] >= 0 and box[3] >= 0):
+                raise ValueError(f'annotation {a.get("id")}: bbox {box!r:.60} is not '
+                                 '[x, y, width, height] of finite numbers')
+            x, y, w, h = box
             boxes[a['image_id']].append([x, y, x + w, y + h])
         return [(im['file_name'], np.array(boxes[im['id']], np.float32).reshape(-1, 4))
                 for im in images]
@@ -45,7 +52,7 @@ def read_coco_boxes(ann_file: str, limit: int) -> list:
 
 def roi_table(detections: list, truths: list, thresholds, nms_iou, max_boxes: int) -> dict:
     """``{threshold: dict(count_exact, recall, precision)}`` in %, over pictures
-    (precision 0 where no picture has an RoI).
+    (precision ``None`` where no picture has an RoI).
 
     Args:
         detections: per picture, ``(scores (n,), labels (n,), boxes (n, 4))`` tensors,
@@ -74,13 +81,14 @@ def roi_table(detections: list, truths: list, thresholds, nms_iou, max_boxes: in
                 on_object += int((iou.max(0).values >= 0.5).sum())
         out[thr] = dict(count_exact=100 * exact / max(len(truths), 1),
                         recall=100 * covered / max(n_gt, 1),
-                        precision=100 * on_object / max(n_roi, 1))
+                        precision=100 * on_object / n_roi if n_roi else None)
     return out
 
 
 def detect(config: str, checkpoint: str, files: list) -> tuple:
-    """The detector's results on ``files``, as tensors, and the region encoder's
-    ``(det_nms_iou, max_det_boxes, det_score_thr)``."""
+    """The detector's results on ``files``, as tensors, the region encoder's
+    ``(det_nms_iou, max_det_boxes, det_score_thr)`` and the detector's own score floor
+    (``test_cfg.rcnn.score_thr``: no result scores below it)."""
     import torch
 
     from vlbert_e2e.apis import VLBertInferencer
@@ -90,7 +98,9 @@ def detect(config: str, checkpoint: str, files: list) -> tuple:
     dets = [(torch.tensor([d['score'] for d in r['detections']]),
              torch.tensor([d['label_id'] for d in r['detections']], dtype=torch.long),
              torch.tensor([d['box'] for d in r['detections']]).view(-1, 4)) for r in results]
-    return dets, (enc.det_nms_iou, enc.max_det_boxes, enc.det_score_thr)
+    rcnn = (enc.detector.test_cfg or {}).get('rcnn') or {}
+    return dets, (enc.det_nms_iou, enc.max_det_boxes, enc.det_score_thr), rcnn.get(
+        'score_thr', 0.0)
 
 
 def probability(value: str) -> float:
@@ -105,7 +115,7 @@ def probability(value: str) -> float:
 
 
 def main(argv=None) -> None:
-    from vlbert_e2e.utils.config_checks import int_at_least
+    from vlbert_e2e.utils.config_checks import int_at_least, writable_file
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -115,26 +125,33 @@ def main(argv=None) -> None:
     p.add_argument('--limit', type=int_at_least(1), default=400,
                    help='pictures (the first by id)')
     p.add_argument('--thresholds', type=probability, nargs='+', default=THRESHOLDS)
-    p.add_argument('--out', help='write the table as JSON here')
+    p.add_argument('--out', type=writable_file, help='write the table as JSON here')
     args = p.parse_args(argv)
     try:
         truth = read_coco_boxes(args.ann_file, args.limit)
         if not truth:
             raise ValueError(f'{args.ann_file}: no pictures')
-        dets, (nms_iou, max_boxes, current) = detect(
+        dets, (nms_iou, max_boxes, current), floor = detect(
             args.config, args.checkpoint, [os.path.join(args.img_dir, f) for f, _ in truth])
     except (OSError, ValueError) as e:  # InferenceError is a ValueError too
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
-    table = roi_table(dets, [b for _, b in truth], args.thresholds, nms_iou, max_boxes)
+    table = roi_table(dets, [b for _, b in truth], sorted(set(args.thresholds)), nms_iou,
+                      max_boxes)
     best = max(table, key=lambda t: table[t]['count_exact'])
-    print(f'{len(truth)} pictures of {args.ann_file}; RoIs: NMS IoU {nms_iou}, at most '
-          f'{max_boxes}; the config has det_score_thr={current}')
+    nms = 'no NMS' if nms_iou is None else f'NMS at IoU {nms_iou}'
+    print(f'{len(truth)} pictures of {args.ann_file}; RoIs: {nms}, at most {max_boxes}; '
+          f'the config has det_score_thr={current}')
+    if min(table) < floor:
+        print(f'note: the detector returns no box scoring under its test_cfg.rcnn.score_thr '
+              f'({floor}), so thresholds below it give the same rows')
     print('threshold  count exact  recall@0.5  precision@0.5')
     for thr, row in table.items():
         mark = '  <- most exact counts' if thr == best else ''
+        prec = '{:12.1f}%'.format(row['precision']) if row['precision'] is not None \
+            else '{:>13}'.format('no RoIs')
         print(f'{thr:9.2f}  {row["count_exact"]:10.1f}%  {row["recall"]:9.1f}%  '
-              f'{row["precision"]:12.1f}%{mark}')
+              f'{prec}{mark}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(ann_file=args.ann_file, pictures=len(truth), config=args.config,

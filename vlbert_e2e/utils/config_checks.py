@@ -8,6 +8,7 @@ config key. Hand-written here, used by ``tools/train.py`` and ``tools/test.py``.
 import argparse
 import difflib
 import inspect
+import os
 import re
 from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional
@@ -246,6 +247,20 @@ def int_at_least(low: int):
             raise argparse.ArgumentTypeError(f'{value} is not an integer >= {low}')
         return n
     return parse
+
+
+def writable_file(value: str) -> str:
+    """argparse ``type``: a file path that can be created or replaced (not a folder, in
+    an existing folder), so a tool refuses it before its work, not after (exit 2)."""
+    parent = os.path.dirname(os.path.abspath(value))
+    if os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f'{value} is a folder, not a file to write')
+    if not os.path.isdir(parent):
+        raise argparse.ArgumentTypeError(f'{value}: folder {parent} does not exist')
+    if not os.access(parent, os.W_OK) or (os.path.exists(value)
+                                          and not os.access(value, os.W_OK)):
+        raise argparse.ArgumentTypeError(f'{value} cannot be written (permissions)')
+    return value
 
 
 class CfgOptionsAction(DictAction):

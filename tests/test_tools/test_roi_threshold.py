@@ -42,6 +42,9 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
     bad.write_text('{"images": []}')
     empty = tmp_path / 'empty.json'
     empty.write_text('{"images": [], "annotations": []}')
+    proposals = tmp_path / 'proposals.py'  # RoIs = RPN proposals by objectness
+    proposals.write_text(f"_base_ = [{cfg!r}]\n"
+                         "model = dict(region_encoder=dict(det_boxes='proposals'))\n")
     strings = tmp_path / 'strings.json'  # x + w would concatenate: '1' + '3' = '13'
     strings.write_text(json.dumps({'images': [{'id': 1, 'file_name': 'a.jpg'}], 'annotations': [
         {'id': 7, 'image_id': 1, 'bbox': ['1', '2', '3', '4']}]}))
@@ -56,6 +59,8 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
         'limit': [TOOL, cfg, ckpt, '--limit', '-1'],
         'out is a folder': [TOOL, cfg, ckpt, '--out', str(tmp_path)],
         'bbox': [TOOL, cfg, ckpt, '--ann-file', str(strings)],
+        'proposals': [TOOL, str(proposals), ckpt, '--ann-file', f'{data}/instances.json',
+                      '--img-dir', f'{data}/train2014'],
     })
     assert r['ok']['code'] == 0, r['ok']['stderr'][-2000:]
     table = json.loads(out.read_text())
@@ -79,6 +84,8 @@ def test_runs_on_a_trained_model_and_refuses_a_bad_annotation_file(tiny_vl_check
     assert r['out is a folder']['code'] == 2 and r['out is a folder']['stderr'].strip(
         ).endswith(f'{tmp_path} is a folder, not a file to write')
     assert 'count exact' not in r['out is a folder']['stdout']
+    assert r['proposals']['code'] == 2 and "this tool measures det_boxes='detections'" in \
+        r['proposals']['stderr'] and len(r['proposals']['stderr'].strip().splitlines()) == 1
     assert r['bbox']['code'] == 2 and r['bbox']['stderr'].strip() == (
         f"error: {strings}: not COCO instances JSON (ValueError: annotation 7: bbox "
         "['1', '2', '3', '4'] is not [x, y, width, height] of finite numbers)")

@@ -93,8 +93,12 @@ def detect(config: str, checkpoint: str, files: list) -> tuple:
 
     from vlbert_e2e.apis import VLBertInferencer
     inf = VLBertInferencer(config, checkpoint, score_thr=0.0)
-    results = inf(files, task='detect', batch_size=16)
     enc = inf.model.region_encoder
+    if enc.det_boxes != 'detections' or inf.uses_proposer:
+        raise ValueError(f'{config}: its RoIs are not the detector\'s scored detections '
+                         f'(det_boxes={enc.det_boxes!r}, box_source={enc.box_source!r}); '
+                         "this tool measures det_boxes='detections'")
+    results = inf(files, task='detect', batch_size=16)
     dets = [(torch.tensor([d['score'] for d in r['detections']]),
              torch.tensor([d['label_id'] for d in r['detections']], dtype=torch.long),
              torch.tensor([d['box'] for d in r['detections']]).view(-1, 4)) for r in results]

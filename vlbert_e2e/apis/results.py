@@ -47,9 +47,9 @@ def sample_to_result(sample, item: Dict, score_thr: float,
         dict with ``image``, ``task``, ``text``, ``img_shape`` (``[h, w]`` the model
         saw), ``tokens`` (the word pieces it read), ``detections`` (box in original
         pixels, score, label, label_id and, where the model read detector boxes,
-        ``roi``: whether this one was among its RoIs) and the task's answer: ``answer`` + ``score``
-        (vqa), ``box`` + ``score`` (ground), ``words`` + ``scores`` (fill); with a
-        true answer also ``truth`` and ``correct``.
+        ``roi``: whether this one was among its RoIs) and the task's answer:
+        ``answer`` + ``score`` (vqa), ``box`` + ``score`` (ground), ``words`` +
+        ``scores`` (fill); with a true answer also ``truth`` and ``correct``.
     """
     task = item['task']
     out = dict(image=item['image'], task=task, text=item.get('text'))
